@@ -1,0 +1,176 @@
+"""The shape of a configuration field and the one parser every caller uses.
+
+`wizards/environment.py` declares every variable once as a `Field`. The wizard, `--auto`, the runtime settings and
+`env-template.txt` all go through `parse_value`, so a value the wizard accepts is exactly a value the service accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+KINDS = ("text", "int", "float", "bool", "choice", "list", "int_list", "url", "time", "path")
+MODES = ("setup", "development", "production")
+
+_TRUE = {"1", "true", "yes", "y", "on"}
+_FALSE = {"0", "false", "no", "n", "off"}
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_URL = re.compile(r"^(https?|redis|rediss)://[^\s/:?#]+(:\d{1,5})?(/[^\s]*)?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class FieldError(ValueError):
+    """A value that does not fit its field; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class Field:
+    env: str
+    prompt: str
+    help: str
+    default: str = ""
+    kind: str = "text"
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    secret: bool = False
+    required_for: tuple[str, ...] = ()
+    profiles: Mapping[str, str] = field(default_factory=dict)
+    persist: bool = True  # False: taken from --set or the environment, never written to .env
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.env}: unknown kind {self.kind!r}")
+        unknown_modes = set(self.required_for) | set(self.profiles)
+        if not unknown_modes <= set(MODES):
+            raise ValueError(f"{self.env}: unknown modes {sorted(unknown_modes - set(MODES))}")
+
+    def default_for(self, mode: str | None) -> str:
+        return self.profiles.get(mode or "", self.default)
+
+    def is_required(self, mode: str | None) -> bool:
+        return mode in self.required_for
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    fields: tuple[Field, ...]
+
+
+def parse_value(f: Field, text: str) -> Any:
+    """Turn the text of a value into its typed form, or raise FieldError with a one-line reason.
+
+    Empty text means "not set": it parses to None for optional text-like kinds and to the empty list for lists.
+    """
+    text = (text or "").strip()
+    if _CONTROL.search(text):
+        raise FieldError(f"{f.env}: control characters are not allowed")
+    if not text:
+        return [] if f.kind in ("list", "int_list") else None
+    parser = _PARSERS[f.kind]
+    return parser(f, text)
+
+
+def _text(f: Field, text: str) -> str:
+    if f.pattern and not re.fullmatch(f.pattern, text):
+        raise FieldError(f"{f.env}: {text_preview(f, text)} is not in the expected format")
+    return text
+
+
+def _number(f: Field, text: str, cast: type) -> float | int:
+    try:
+        value = cast(text)
+    except ValueError:
+        noun = "a whole number" if cast is int else "a number"
+        raise FieldError(f"{f.env}: expected {noun}, got {text_preview(f, text)}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise FieldError(f"{f.env}: expected a finite number")
+    if f.minimum is not None and value < f.minimum:
+        raise FieldError(f"{f.env}: must be at least {_fmt(f.minimum)}")
+    if f.maximum is not None and value > f.maximum:
+        raise FieldError(f"{f.env}: must be at most {_fmt(f.maximum)}")
+    return value
+
+
+def _bool(f: Field, text: str) -> bool:
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise FieldError(f"{f.env}: expected true or false, got {text_preview(f, text)}")
+
+
+def _choice(f: Field, text: str) -> str:
+    lowered = text.lower()
+    for choice in f.choices:
+        if choice.lower() == lowered:
+            return choice
+    raise FieldError(f"{f.env}: expected one of {', '.join(f.choices)}, got {text_preview(f, text)}")
+
+
+def _list(f: Field, text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    return [_choice(f, item) for item in items] if f.choices else items
+
+
+def _int_list(f: Field, text: str) -> list[int]:
+    return [int(_number(f, item, int)) for item in _list(f, text)]
+
+
+def _url(f: Field, text: str) -> str:
+    if not _URL.match(text):
+        raise FieldError(f"{f.env}: expected a URL such as {f.default or 'http://127.0.0.1:8086'}")
+    return text.rstrip("/") if text.count("/") > 2 and text.endswith("/") else text
+
+
+def _time(f: Field, text: str) -> str:
+    if not _TIME.match(text):
+        raise FieldError(f"{f.env}: expected a time as HH:MM (24-hour), got {text_preview(f, text)}")
+    return text
+
+
+_PARSERS = {
+    "text": _text,
+    "path": _text,
+    "int": lambda f, t: int(_number(f, t, int)),
+    "float": lambda f, t: float(_number(f, t, float)),
+    "bool": _bool,
+    "choice": _choice,
+    "list": _list,
+    "int_list": _int_list,
+    "url": _url,
+    "time": _time,
+}
+
+
+def format_value(f: Field, value: Any) -> str:
+    """The .env text of a typed value (the inverse of parse_value)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def mask(value: str | None) -> str:
+    """Show a secret as ``****ABCD``: enough to recognise it, never enough to use it."""
+    if not value:
+        return ""
+    return "****" + value[-4:] if len(value) >= 12 else "****"
+
+
+def text_preview(f: Field, text: str) -> str:
+    if f.secret:
+        return "the value entered"
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)

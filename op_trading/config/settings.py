@@ -1,0 +1,100 @@
+"""Typed settings for one run, resolved from the field definitions in `wizards/environment.py`.
+
+Precedence, highest first: explicit overrides (``--set KEY=VALUE``), the process environment, the project's
+``.env``, the mode profile default, the field default. Every value passes `parse_value`, the same parser the
+wizard uses, so the runtime never sees a value the wizard would refuse.
+
+Core modules read a value by its env name: ``settings["INFLUXDB_URL"]``. Asking for a name that is not declared
+raises KeyError, so a typo cannot silently read nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from op_trading import paths
+from op_trading.config.fields import Field, FieldError, mask, parse_value
+
+SOURCES = ("override", "environment", ".env", "profile", "default")
+
+
+@dataclass
+class Settings:
+    mode: str | None
+    values: dict[str, Any]
+    texts: dict[str, str]
+    sources: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.values:
+            raise KeyError(f"{name} is not a declared setting (see wizards/environment.py)")
+        return self.values[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self[name]
+        return default if value is None else value
+
+    def path(self, name: str) -> Path:
+        """A path setting resolved against the project home."""
+        return paths.resolve(self[name])
+
+    def missing(self, mode: str | None = None) -> list[str]:
+        """Names required for the mode that have no value, all at once."""
+        mode = mode or self.mode
+        return [name for name, f in fields().items() if f.is_required(mode) and self.values.get(name) in (None, "")]
+
+    def shown(self, name: str) -> str:
+        """The value as it may appear on screen or in a log: secrets masked."""
+        text = self.texts.get(name, "")
+        return mask(text) if fields()[name].secret else text
+
+    def with_overrides(self, overrides: Mapping[str, str]) -> "Settings":
+        return load_settings(self.mode, {**self._overrides, **overrides}, self._env_path)
+
+    _overrides: dict[str, str] = field(default_factory=dict, repr=False)
+    _env_path: Path | None = field(default=None, repr=False)
+
+
+def fields() -> dict[str, Field]:
+    from wizards.environment import FIELDS
+
+    return FIELDS
+
+
+def load_settings(mode: str | None = None, overrides: Mapping[str, str] | None = None,
+                  env_path: Path | None = None) -> Settings:
+    """Resolve every declared setting. Invalid values are kept out of `values` and reported in `errors`."""
+    from op_trading.config.envfile import read_env
+
+    overrides = dict(overrides or {})
+    env_path = env_path or paths.env_file()
+    dotenv = read_env(env_path)
+    layers = (("override", overrides), ("environment", os.environ), (".env", dotenv))
+    settings = Settings(mode, {}, {}, {}, _overrides=overrides, _env_path=env_path)
+    for name, f in fields().items():
+        text, source = _first_value(f, mode, layers)
+        try:
+            value = parse_value(f, text)
+        except FieldError as error:
+            settings.errors[name] = str(error)
+            text, source = f.default_for(mode), "default"
+            value = parse_value(f, text)
+        settings.values[name], settings.texts[name], settings.sources[name] = value, text, source
+    return settings
+
+
+def _first_value(f: Field, mode: str | None, layers) -> tuple[str, str]:
+    for source, layer in layers:
+        if f.env in layer and (layer[f.env] or "").strip() != "":
+            return layer[f.env], source
+    if mode in f.profiles:
+        return f.profiles[mode], "profile"
+    return f.default, "default"
+
+
+def unknown_override_keys(overrides: Mapping[str, str]) -> list[str]:
+    return sorted(set(overrides) - set(fields()))

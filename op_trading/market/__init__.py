@@ -1,0 +1,1 @@
+"""Market model: indices, instruments, expiry buckets and the IST trading calendar."""
