@@ -1,0 +1,36 @@
+"""Production: checks, the daily Kite login, analytics and alert settings, and the long-running service."""
+
+from op_trading.ui.model import Configure, Leaf, Menu, Sequence
+
+LIVE_ANALYTICS = Configure("analytics", "Live analytics configuration",
+                           ("LIVE_ANALYTICS_ENABLED", "ANALYTICS_REFRESH_SECONDS", "STRIKE_OFFSETS", "IV_MODEL",
+                            "IV_RISK_FREE_RATE", "IV_DIVIDEND_YIELD", "BUILDUP_OI_THRESHOLD_PERCENT",
+                            "BUILDUP_PRICE_THRESHOLD_PERCENT"))
+
+PARTICIPANT_ALERTS = Configure("participants", "Participant analysis with real-time alerts",
+                               ("ENABLE_PARTICIPANT_ANALYSIS", "FII_ALERT_THRESHOLD_CRORES",
+                                "DII_ALERT_THRESHOLD_CRORES", "PRO_CLIENT_DIVERGENCE_CONTRACTS", "ALERTS_ENABLED"))
+
+MONITORING = Configure("monitoring", "Monitoring and alerting setup",
+                       ("HEALTH_CHECK_INTERVAL_SECONDS", "METRICS_PORT", "ALERTS_ENABLED", "ALERT_COOLDOWN_MINUTES",
+                        "IV_SPIKE_ALERT_POINTS", "VOLUME_SPIKE_MULTIPLIER", "LOG_LEVEL"))
+
+PRODUCTION = Menu("production", "Production", (
+    Sequence("checks", "Perform all system checks and validations",
+             ("setup.requirements", "setup.prerequisites", "setup.services", "setup.validate", "token_status")),
+    Leaf("login", "Kite Connect authentication setup", "kite.login", requires=("KITE_API_KEY", "KITE_API_SECRET"),
+         help="Opens the Kite login page and captures the redirect on 127.0.0.1; or paste the redirect URL."),
+    Leaf("manual_token", "Enter valid access token manually", "kite.manual_token", requires=("KITE_API_KEY",),
+         help="Verified with one profile() call before it is saved."),
+    Leaf("previous_token", "Use previous/existing token", "kite.previous_token", requires=("KITE_API_KEY",)),
+    LIVE_ANALYTICS,
+    PARTICIPANT_ALERTS,
+    MONITORING,
+    Leaf("deploy", "Production environment deployment", "runtime.deploy",
+         requires=("KITE_API_KEY", "token"),
+         help="Validates config and token, bootstraps storage, then runs the service in the foreground."),
+    Sequence("all", "Complete production setup with all features",
+             ("setup.requirements", "setup.prerequisites", "setup.structure", "setup.services", "token_status",
+              "setup.validate", "deploy"), stop_on_failure=True),
+    Leaf("token_status", "Kite token status", "kite.token_status", hidden=True),
+), help="Live data from Kite Connect.")

@@ -1,0 +1,46 @@
+"""Environment configuration wizard: one item per category of `wizards/environment.py`, plus all of them."""
+
+from op_trading.ui.model import Configure, Leaf, Menu, Sequence
+from wizards.environment import (ANALYTICS, DATA_SOURCE, DATABASE, LOGGING, MONITORING, PARTICIPANTS, PERFORMANCE,
+                                 SECURITY, Section)
+
+
+def _category(item_id: str, section: Section) -> Configure:
+    return Configure(item_id, section.title, tuple(f.env for f in section.fields if f.persist))
+
+
+KITE_CREDENTIALS = Menu("kite", "Kite Connect API credentials", (
+    Configure("api_key", "Enter API key", ("KITE_API_KEY",)),
+    Configure("api_secret", "Enter API secret", ("KITE_API_SECRET",)),
+    Leaf("import", "Import from file", "config.import_credentials",
+         help="Reads api_key and api_secret from a .env, JSON or key=value file."),
+    Leaf("test", "Test connection", "kite.test_connection", requires=("KITE_API_KEY", "token"),
+         help="One profile() call and one LTP call, with latency."),
+    Sequence("oauth", "Set up OAuth redirect flow", ("redirect", "oauth_check")),
+    Leaf("permissions", "Validate permissions", "kite.permissions", requires=("KITE_API_KEY", "token"),
+         help="Quote and historical data access of your app."),
+    Sequence("complete", "Complete setup", ("api_key", "api_secret", "connection", "oauth", "test", "permissions")),
+    Configure("redirect", "Redirect and login settings",
+              ("KITE_REDIRECT_URL", "KITE_LOGIN_URL", "KITE_LOGIN_TIMEOUT_SECONDS", "OPEN_BROWSER_FOR_LOGIN"),
+              hidden=True),
+    Leaf("oauth_check", "Check the OAuth redirect setup", "kite.oauth_setup", requires=("KITE_API_KEY",),
+         hidden=True),
+    Configure("connection", "Kite API root, timeout and retries",
+              ("KITE_API_ROOT", "KITE_REQUEST_TIMEOUT_SECONDS", "KITE_MAX_RETRIES"), hidden=True),
+), help="Credentials of your Kite Connect app (developers.kite.trade > My apps).")
+
+WIZARD = Menu("wizard", "Environment configuration wizard", (
+    KITE_CREDENTIALS,
+    _category("monitoring", MONITORING),
+    _category("database", DATABASE),
+    _category("logging", LOGGING),
+    _category("data_source", DATA_SOURCE),
+    _category("performance", PERFORMANCE),
+    _category("analytics", ANALYTICS),
+    _category("security", SECURITY),
+    _category("participants", PARTICIPANTS),
+    Sequence("all", "Complete environment setup (all categories)",
+             ("kite.api_key", "kite.api_secret", "kite.connection", "kite.redirect", "monitoring", "database",
+              "logging", "data_source", "performance", "analytics", "security", "participants"),
+             stop_on_failure=True),
+), help="Writes .env; Enter keeps the current value.")

@@ -1,0 +1,100 @@
+"""The command line: menus by default, `--mode X` for a mode's menu, `--auto` for headless runs, and a few
+scripting commands that reuse the same menu and wizard definitions."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from op_trading.outcome import ExitCode
+
+app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode=None,
+                  help="OP Trading Platform: options analytics for Indian index options on Kite Connect.")
+
+
+class Mode(str, Enum):
+    setup = "setup"
+    development = "development"
+    production = "production"
+
+
+MODE_HELP = "Open this mode's menu; with --auto run its complete sequence without prompts."
+SET_HELP = "KEY=VALUE answers for --auto (repeatable); they take precedence over the environment and .env."
+
+
+@app.callback(invoke_without_command=True)
+def main_menu(ctx: typer.Context,
+              mode: Optional[Mode] = typer.Option(None, "--mode", help=MODE_HELP),
+              auto: bool = typer.Option(False, "--auto", help="Run without prompts (needs --mode)."),
+              set_: List[str] = typer.Option([], "--set", help=SET_HELP, metavar="KEY=VALUE")) -> None:
+    if ctx.invoked_subcommand:
+        return
+    from op_trading.ui.app import run_auto, run_menus
+
+    overrides = _parse_sets(set_)
+    if auto:
+        if mode is None:
+            _usage("--auto needs --mode setup|development|production")
+        raise typer.Exit(run_auto(mode.value, overrides))
+    raise typer.Exit(run_menus(mode.value if mode else None, overrides))
+
+
+@app.command("run")
+def run_item(item: str = typer.Argument(..., help="Item id path, e.g. setup.requirements (see `tree`)."),
+             auto: bool = typer.Option(False, "--auto", help="Run without prompts."),
+             set_: List[str] = typer.Option([], "--set", help=SET_HELP, metavar="KEY=VALUE")) -> None:
+    """Run one menu item or sequence by its id."""
+    from op_trading.ui.app import run_one
+
+    raise typer.Exit(run_one(item, _parse_sets(set_), auto))
+
+
+@app.command("tree")
+def tree() -> None:
+    """Print every menu item with its number path and id."""
+    from op_trading.ui.app import print_tree
+
+    raise typer.Exit(print_tree())
+
+
+@app.command("status")
+def status() -> None:
+    """Mode-independent status: configuration problems, Kite token, storage."""
+    from op_trading.ui.app import print_status
+
+    raise typer.Exit(print_status())
+
+
+@app.command("env-template")
+def env_template(write: bool = typer.Option(False, "--write", help="Regenerate env-template.txt."),
+                 check: bool = typer.Option(False, "--check", help="Exit 1 when env-template.txt is out of date.")) -> None:
+    """Print env-template.txt as generated from wizards/environment.py (or --write / --check it)."""
+    from op_trading.ui.app import env_template_command
+
+    raise typer.Exit(env_template_command(write, check))
+
+
+def _parse_sets(pairs: List[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            _usage(f"--set expects KEY=VALUE, got {pair!r}")
+        overrides[key.strip().upper()] = value
+    return overrides
+
+
+def _usage(message: str) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(ExitCode.USAGE)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # Ctrl-C before the engine took over (e.g. while Python was still importing)
+        sys.stderr.write("\nInterrupted.\n")
+        sys.exit(ExitCode.INTERRUPTED)

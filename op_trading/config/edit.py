@@ -1,0 +1,121 @@
+"""Actions that change `.env`: asking wizard fields, and importing Kite credentials from a file.
+
+Answers are collected first and written once, atomically, at the end of a walk: Ctrl-C half-way leaves `.env` as
+it was. "Enter keeps the current value" means exactly that: a kept value does not rewrite the file, so a mode's
+default is never frozen into `.env` by accident. Values given explicitly (``--set`` or the environment) are saved.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from op_trading import paths
+from op_trading.config.envfile import read_env, update_env
+from op_trading.config.fields import Field, FieldError, mask, parse_value
+from op_trading.config.settings import fields as declared_fields
+from op_trading.context import Question, RunContext
+from op_trading.fileio import atomic_write_text
+from op_trading.outcome import Check, ExitCode, Outcome, Status, failed, ok
+
+EXPLICIT_SOURCES = ("override", "environment")
+
+
+def edit_fields(ctx: RunContext, fields: tuple[str, ...], title: str = "Configuration") -> Outcome:
+    definitions = declared_fields()
+    answers = {name: ctx.ui.ask(_question(definitions[name], ctx)) for name in fields}
+    changes = {name: value for name, value in answers.items() if _should_write(ctx, definitions[name], value)}
+    path = save(changes)
+    checks = [Check(name, Status.OK, f"{_shown(definitions[name], value)} ({'saved' if name in changes else 'kept'})")
+              for name, value in answers.items()]
+    where = f"{len(changes)} saved to {path}" if changes else "nothing changed"
+    return ok(f"{title}: {where}", checks=tuple(checks), data={"changes": sorted(changes)})
+
+
+def save(changes: dict[str, str]) -> Path:
+    """Write values to the project's `.env`, creating it from the template when it does not exist yet."""
+    path = paths.env_file()
+    if changes and not path.exists():
+        from op_trading.config.template import render_template
+
+        atomic_write_text(path, render_template(), private=True)
+    if changes:
+        update_env(path, changes)
+    return path
+
+
+def validator(f: Field, mode: str | None):
+    """The one check a typed answer goes through: the field's parser, plus required-for-mode."""
+
+    def check(text: str) -> str | None:
+        try:
+            value = parse_value(f, text)
+        except FieldError as error:
+            return str(error)
+        if f.is_required(mode) and value in (None, "", []):
+            return f"{f.env} is required for {mode} mode"
+        return None
+
+    return check
+
+
+def _question(f: Field, ctx: RunContext) -> Question:
+    current = ctx.settings.texts.get(f.env, "")
+    return Question(prompt=f"{f.prompt} ({f.env})", default=current, secret=f.secret, help=f.help,
+                    validate=validator(f, ctx.mode), choices=f.choices if f.kind == "choice" else ())
+
+
+def _should_write(ctx: RunContext, f: Field, answer: str) -> bool:
+    if not f.persist:
+        return False
+    return answer != ctx.settings.texts.get(f.env, "") or ctx.settings.sources.get(f.env) in EXPLICIT_SOURCES
+
+
+def _shown(f: Field, value: str) -> str:
+    if f.secret:
+        return mask(value) or "(empty)"
+    return value or "(empty)"
+
+
+# -- import Kite credentials -------------------------------------------------------------------------------------
+_KEY_NAMES = {"KITE_API_KEY": ("kite_api_key", "api_key", "apikey"),
+              "KITE_API_SECRET": ("kite_api_secret", "api_secret", "apisecret", "secret")}
+
+
+def import_credentials(ctx: RunContext, path: str | None = None) -> Outcome:
+    """Read api_key/api_secret from a JSON, .env or key=value file and save them (validated, masked)."""
+    definitions = declared_fields()
+    if path is None:
+        path = ctx.ui.ask(Question("File with your Kite api_key and api_secret", validate=_readable_file))
+    found = _credentials_in(Path(path).expanduser())
+    if not found:
+        return failed(f"no api_key/api_secret found in {path}", exit_code=ExitCode.USAGE)
+    for name, value in found.items():
+        error = validator(definitions[name], None)(value)
+        if error:
+            return failed(error, exit_code=ExitCode.USAGE)
+    target = save(found)
+    checks = tuple(Check(name, Status.OK, mask(value)) for name, value in found.items())
+    return ok(f"imported {len(found)} credential(s) into {target}", checks=checks)
+
+
+def _readable_file(text: str) -> str | None:
+    path = Path(text).expanduser()
+    return None if path.is_file() else f"{text!r} is not a readable file"
+
+
+def _credentials_in(path: Path) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        raw = json.loads(text)
+        pairs = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    except ValueError:
+        pairs = read_env(path)
+    lowered = {key.lower(): value.strip() for key, value in pairs.items() if value and value.strip()}
+    found = {}
+    for env_name, aliases in _KEY_NAMES.items():
+        for alias in aliases:
+            if alias in lowered:
+                found[env_name] = lowered[alias]
+                break
+    return found

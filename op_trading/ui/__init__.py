@@ -1,0 +1,1 @@
+"""The terminal application: engine, prompts and rendering — the only code that prints or reads input."""

@@ -1,0 +1,152 @@
+"""What each command-line entry does: pick the UI for the situation, run the engine, map results to exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from op_trading.context import Interrupted
+from op_trading.outcome import ExitCode
+from op_trading.ui import render
+from op_trading.ui.io import ConsoleUI, HeadlessUI, TerminalUI
+
+
+def _console():
+    return render.make_console()
+
+
+def _interactive_ui(console) -> ConsoleUI:
+    return TerminalUI(console) if sys.stdin.isatty() and console.is_terminal else ConsoleUI(console)
+
+
+def _engine(ui, mode, overrides, auto=False):
+    from menus import ROOT
+    from op_trading.logs import setup_logging
+    from op_trading.ui.engine import Engine
+
+    engine = Engine(ROOT, ui, mode, overrides, auto)
+    setup_logging(engine.ctx.settings)
+    return engine
+
+
+def _interrupted(console, reason: str) -> ExitCode:
+    console.print(f"\nInterrupted ({reason}). Nothing half-written was left behind.")
+    return ExitCode.INTERRUPTED
+
+
+def run_menus(mode: str | None, overrides: dict[str, str]) -> int:
+    console = _console()
+    engine = _engine(_interactive_ui(console), mode, overrides)
+    try:
+        code = engine.browse(mode or "")
+    except (Interrupted, KeyboardInterrupt) as stop:
+        return _interrupted(console, str(stop) or "Ctrl-C")
+    console.print("Bye.")
+    return code
+
+
+def configuration_problems(mode: str | None, overrides: dict[str, str]) -> list[str]:
+    """Everything that stops a headless run before it starts, all at once."""
+    from op_trading.config.settings import load_settings, unknown_override_keys
+
+    problems = [f"--set {key}: not a known setting (see env-template.txt)" for key in unknown_override_keys(overrides)]
+    settings = load_settings(mode, overrides)
+    problems += [f"{message} (from {settings.sources.get(name, '?')})" for name, message in settings.errors.items()]
+    problems += [f"{name} is required for {mode} mode: pass --set {name}=... or put it in .env"
+                 for name in settings.missing(mode)]
+    return problems
+
+
+def run_auto(mode: str, overrides: dict[str, str]) -> int:
+    console = _console()
+    problems = configuration_problems(mode, overrides)
+    if problems:
+        console.print(f"Cannot run {mode} --auto; fix these first:")
+        for problem in problems:
+            console.print(f"  - {problem}")
+        return ExitCode.USAGE
+    engine = _engine(HeadlessUI(console), mode, overrides, auto=True)
+    try:
+        result = engine.run_path(f"{mode}.all")
+    except (Interrupted, KeyboardInterrupt) as stop:
+        return _interrupted(console, str(stop) or "Ctrl-C")
+    render.outcome(console, result, f"{mode} --auto")
+    return result.code()
+
+
+def run_one(path: str, overrides: dict[str, str], auto: bool) -> int:
+    from menus import ROOT
+    from op_trading.ui.model import Menu, find
+
+    console = _console()
+    try:
+        node = find(ROOT, path)
+    except KeyError:
+        console.print(f"No item {path!r}; `python op_trading_setup.py tree` lists them.")
+        return ExitCode.USAGE
+    if isinstance(node, Menu):
+        console.print(f"{path!r} is a menu; run one of its items (see `tree`).")
+        return ExitCode.USAGE
+    mode = path.split(".", 1)[0]
+    ui = HeadlessUI(console) if auto else _interactive_ui(console)
+    engine = _engine(ui, mode if mode in ("setup", "development", "production") else None, overrides, auto)
+    reason = engine.unmet(node)
+    if reason:
+        console.print(f"'{node.title}' is not available: {reason}.")
+        return ExitCode.USAGE
+    try:
+        result = engine.run_path(path)
+    except (Interrupted, KeyboardInterrupt) as stop:
+        return _interrupted(console, str(stop) or "Ctrl-C")
+    render.outcome(console, result, node.title)
+    return result.code()
+
+
+def print_tree() -> int:
+    from menus import ROOT
+    from op_trading.ui.model import Menu, visible
+
+    console = _console()
+
+    def show(menu: Menu, numbers: str, path: str, depth: int) -> None:
+        for number, item in enumerate(visible(menu), start=1):
+            item_path = f"{path}.{item.id}" if path else item.id
+            label = f"{numbers}{number}"
+            console.print(f"{'  ' * depth}{label:<8} {item.title}  [dim]({item_path})[/]")
+            if isinstance(item, Menu):
+                show(item, f"{label}.", item_path, depth + 1)
+
+    show(ROOT, "", "", 0)
+    return ExitCode.OK
+
+
+def print_status() -> int:
+    from op_trading.config.settings import load_settings
+    from op_trading.ui.engine import token_summary
+
+    console = _console()
+    settings = load_settings()
+    console.print(f"Kite token: {token_summary(settings)}")
+    console.print(f"Data source: {settings['DATA_SOURCE_MODE']}; storage: {', '.join(settings['STORAGE_SINKS'])}")
+    for message in settings.errors.values():
+        console.print(f"Configuration problem: {message}")
+    return ExitCode.FAILED if settings.errors else ExitCode.OK
+
+
+def env_template_command(write: bool, check: bool) -> int:
+    from op_trading.config.template import render_template
+    from op_trading.fileio import atomic_write_text
+
+    text = render_template()
+    target = Path(__file__).resolve().parents[2] / "env-template.txt"
+    if write:
+        atomic_write_text(target, text)
+        sys.stdout.write(f"wrote {target}\n")
+        return ExitCode.OK
+    if check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        same = current == text
+        sys.stdout.write("env-template.txt is up to date\n" if same else "env-template.txt differs; run --write\n")
+        return ExitCode.OK if same else ExitCode.FAILED
+    sys.stdout.write(text)
+    return ExitCode.OK
