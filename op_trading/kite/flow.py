@@ -1,0 +1,142 @@
+"""The token menu leaves as actions: browser login, manual token entry, use the previous token.
+
+They talk to the user only through `ctx.ui` (never print or read) and return an Outcome. Under `--auto` nothing
+waits for a person: a token comes from KITE_ACCESS_TOKEN (verified first) or the store, else exit code 3.
+"""
+
+from __future__ import annotations
+
+from op_trading.context import Question
+from op_trading.kite.errors import InvalidToken, KiteError, KiteSetupError, LoginError, LoginTimeout, PortBusy
+from op_trading.kite.tokens import TokenRecord, state_of, token_state
+from op_trading.outcome import ExitCode, Outcome, failed, from_checks, ok, skipped
+
+MANUAL_TRIES = 3
+NEEDS_PERSON = ("a Kite login needs a person at a browser: run the Production menu interactively, or pass "
+                "--set KITE_ACCESS_TOKEN=<token> to verify and store a token")
+
+
+def login_action(ctx) -> Outcome:
+    """Production > Kite Connect authentication setup."""
+    settings = ctx.settings
+    try:
+        if settings["KITE_ACCESS_TOKEN"]:
+            from op_trading.kite.login import verify_and_store_access_token
+
+            return _stored("Token from KITE_ACCESS_TOKEN verified and stored",
+                           verify_and_store_access_token(settings, settings["KITE_ACCESS_TOKEN"], source="environment"))
+        state = token_state(settings)
+        if ctx.auto:
+            if state.usable:
+                return ok(f"Kite token {state.summary}", data={"token_state": state.status})
+            return failed(f"Kite token {state.summary}: {NEEDS_PERSON}", exit_code=ExitCode.AUTH_REQUIRED)
+        if state.usable and not ctx.ui.confirm(f"The stored Kite token is {state.summary}. Log in again anyway?"):
+            return ok(f"Kept the stored Kite token ({state.summary})", data={"token_state": state.status})
+        return _stored("Logged in to Kite", browser_login(settings, ctx.ui))
+    except KiteError as error:
+        return _failure(error)
+
+
+def manual_token_action(ctx) -> Outcome:
+    """Production > Enter valid access token manually: masked, format-checked, verified with one profile()."""
+    from op_trading.kite.login import check_access_token_format, verify_and_store_access_token
+
+    settings = ctx.settings
+    given = settings["KITE_ACCESS_TOKEN"]
+    if ctx.auto and not given:
+        return skipped("no access token given (--set KITE_ACCESS_TOKEN=<token>)")
+    question = Question("Kite access token", secret=True, validate=_problem_of(check_access_token_format),
+                        help="From your own Kite login; it is checked with Kite before it is saved.")
+    error: KiteError | None = None
+    for _ in range(1 if given or ctx.auto else MANUAL_TRIES):
+        text = given or ctx.ui.ask(question)
+        try:
+            return _stored("Access token verified and stored", verify_and_store_access_token(settings, text))
+        except InvalidToken as rejected:
+            error = rejected
+            ctx.ui.notify(str(rejected))
+        except KiteError as other:
+            return _failure(other)
+    return _failure(error)
+
+
+def previous_token_action(ctx) -> Outcome:
+    """Production > Use previous/existing token: validity, countdown and one check with Kite."""
+    from op_trading.kite.verify import stored_token_checks
+
+    checks = stored_token_checks(ctx.settings, check_with_kite=True)
+    outcome = from_checks(checks, f"Kite token {token_state(ctx.settings).summary}")
+    if not outcome.ok:
+        return Outcome(outcome.status, outcome.message, checks=outcome.checks, exit_code=ExitCode.AUTH_REQUIRED)
+    return outcome
+
+
+def browser_login(settings, ui) -> TokenRecord:
+    """Open (or show) the login page, catch the redirect on 127.0.0.1, fall back to pasting, exchange, store."""
+    from op_trading.kite.login import (RedirectCatcher, exchange_request_token, login_url, new_state,
+                                       open_login_page, parse_pasted)
+
+    state = new_state()
+    url = login_url(settings, state)
+    catcher = RedirectCatcher(settings["KITE_REDIRECT_URL"], settings["KITE_LOGIN_TIMEOUT_SECONDS"], state)
+    try:
+        catcher.start()
+    except PortBusy as busy:
+        ui.notify(str(busy))
+        catcher = None
+    opened = open_login_page(settings, url)
+    ui.notify("Log in to Kite in the browser window that opened (if none did, open this address): " + url
+              if opened else "Open this address in a browser on this machine and log in: " + url)
+    token = None
+    if catcher is not None and (opened or ui.confirm("Wait here for the browser to come back?", default=True)):
+        token = _wait_for_redirect(catcher, ui)
+    if catcher is not None:
+        catcher.close()
+    if token is None:
+        pasted = ui.ask(Question("Paste the address the browser shows after login (or the request_token)",
+                                 secret=True, validate=_problem_of(parse_pasted)))
+        token = parse_pasted(pasted, expected_state=state)
+    return exchange_request_token(settings, token)
+
+
+def _wait_for_redirect(catcher, ui) -> str | None:
+    total = catcher.timeout
+    with ui.progress(f"Waiting for the login redirect on {catcher.target.url}", total=total) as bar:
+        shown = [total]
+
+        def tick(left: float) -> None:
+            bar.advance(shown[0] - left)
+            shown[0] = left
+
+        try:
+            return catcher.wait(on_tick=tick)
+        except LoginTimeout as timeout:
+            ui.notify(str(timeout))
+            return None
+        finally:
+            catcher.close()
+
+
+def _problem_of(check):
+    def validate(text: str) -> str | None:
+        try:
+            check(text)
+        except LoginError as error:
+            return str(error)
+        except InvalidToken as error:
+            return str(error).split(";")[0]
+        return None
+
+    return validate
+
+
+def _stored(message: str, record: TokenRecord) -> Outcome:
+    state = state_of(record, record.api_key)
+    user = f" as {record.user_id}" if record.user_id else ""
+    return ok(f"{message}{user}: token {record.masked_token} {state.summary}",
+              data={"user_id": record.user_id, "expires_at": record.expires_at.isoformat(), "source": record.source})
+
+
+def _failure(error: KiteError | None) -> Outcome:
+    code = ExitCode.USAGE if isinstance(error, KiteSetupError) else ExitCode.AUTH_REQUIRED
+    return failed(str(error) if error else "no access token", exit_code=code)
