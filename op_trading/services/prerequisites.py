@@ -1,0 +1,103 @@
+"""Setup step 2: the Python packages the product needs (installed with this interpreter's pip after asking) and the
+optional servers (InfluxDB, Redis), found or not, with how to get them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib import metadata
+
+from op_trading.outcome import Check, Outcome, Status, from_checks
+
+# Distribution name -> minimum version; the same list as setup.cfg's install_requires (a test keeps them equal).
+REQUIRED = {
+    "rich": "13.7", "questionary": "2.0", "typer": "0.12", "kiteconnect": "5.0", "influxdb-client": "1.40",
+    "redis": "5.0", "python-dotenv": "1.0", "numpy": "1.26", "scipy": "1.11", "pytest": "8.0", "pexpect": "4.9",
+    "hypothesis": "6.100",
+}
+PIP_TIMEOUT_SECONDS = 900
+
+
+def check_prerequisites(ctx) -> Outcome:
+    checks, missing = package_checks()
+    if missing:
+        checks.append(install(ctx, missing))
+    checks.extend(server_checks(ctx.settings))
+    return from_checks(checks, "all required packages present" if not missing else "packages checked")
+
+
+def installed_version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def package_checks() -> tuple[list[Check], list[str]]:
+    checks, missing = [], []
+    for name, minimum in REQUIRED.items():
+        version = installed_version(name)
+        if version is None:
+            checks.append(Check(name, Status.FAILED, f"not installed (needs >= {minimum})"))
+            missing.append(f"{name}>={minimum}")
+        elif _older(version, minimum):
+            checks.append(Check(name, Status.FAILED, f"{version} installed, needs >= {minimum}"))
+            missing.append(f"{name}>={minimum}")
+        else:
+            checks.append(Check(name, Status.OK, version))
+    return checks, missing
+
+
+def install(ctx, requirements: list[str]) -> Check:
+    """pip install with the running interpreter, after asking (automatic under --auto)."""
+    question = f"Install {len(requirements)} missing package(s) with {sys.executable} -m pip?"
+    if not ctx.ui.confirm(question, default=ctx.auto):
+        return Check("install", Status.FAILED, "not installed (declined); run: pip install " + " ".join(requirements))
+    command = [sys.executable, "-m", "pip", "install", *requirements]
+    with ctx.ui.progress("Installing " + ", ".join(requirements)):
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return Check("install", Status.FAILED, f"pip did not finish: {error}")
+    if result.returncode != 0:
+        last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+        return Check("install", Status.FAILED, f"pip exited {result.returncode}: {last[0]}")
+    still_missing = package_checks()[1]
+    if still_missing:
+        return Check("install", Status.FAILED, "pip finished but still missing: " + ", ".join(still_missing))
+    return Check("install", Status.OK, "installed " + ", ".join(requirements))
+
+
+def server_checks(settings) -> list[Check]:
+    from op_trading.services.system import port_in_use
+
+    checks = []
+    influx_url = settings["INFLUXDB_URL"]
+    if influx_url:
+        checks.append(Check("InfluxDB server", Status.OK, f"configured at {influx_url} (checked by step 5)"))
+    elif port_in_use(8086):
+        checks.append(Check("InfluxDB server", Status.OK, "something listens on 8086; set INFLUXDB_URL to use it"))
+    else:
+        checks.append(Check("InfluxDB server", Status.SKIPPED, "optional; not configured. Get it with "
+                            "`docker compose up -d influxdb` or influxdata's packages; embedded store in use"))
+    if settings["REDIS_URL"]:
+        checks.append(Check("Redis server", Status.OK, f"configured at {settings.shown('REDIS_URL')} (checked by step 5)"))
+    elif port_in_use(6379):
+        checks.append(Check("Redis server", Status.OK, "something listens on 6379; set REDIS_URL to use it"))
+    else:
+        checks.append(Check("Redis server", Status.SKIPPED, "optional; not configured. Get it with "
+                            "`docker compose up -d redis` or `apt install redis-server`; in-process cache in use"))
+    return checks
+
+
+def _older(version: str, minimum: str) -> bool:
+    def parts(text: str) -> tuple[int, ...]:
+        numbers = []
+        for piece in text.split("."):
+            digits = "".join(ch for ch in piece if ch.isdigit())
+            if not digits:
+                break
+            numbers.append(int(digits))
+        return tuple(numbers)
+
+    return parts(version) < parts(minimum)

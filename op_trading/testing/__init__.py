@@ -1,0 +1,1 @@
+"""Launching the project's tests by category from the menus."""

@@ -1,0 +1,89 @@
+"""Test mode selection: run one category of the project's tests with this interpreter's pytest.
+
+A category is a folder under `tests/` (the folder also sets the pytest marker). pytest runs as a child process
+with an argument list (never a shell string); its progress shows while it runs, a summary table follows, and the
+step's status is pytest's own exit status (0 passed, 5 no tests, anything else failed).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from op_trading.outcome import Outcome, Table, failed, ok, skipped
+
+CATEGORIES = ("unit", "integration", "performance", "chaos", "property", "live", "mock", "participant")
+_RESULT = re.compile(r"::\S.*? (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b")
+_TOTALS = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed|deselected)")
+NO_TESTS = 5
+
+
+def tests_root() -> Path:
+    return Path(__file__).resolve().parents[2] / "tests"
+
+
+def pytest_command(category: str, root: Path) -> list[str]:
+    targets = [str(root)] if category == "all" else [str(root / category)]
+    return [sys.executable, "-m", "pytest", *targets, "-v", "--color=no", "-p", "no:cacheprovider", "-rfE"]
+
+
+def run_category(ctx, category: str) -> Outcome:
+    if category != "all" and category not in CATEGORIES:
+        return failed(f"unknown test category {category!r}; one of {', '.join(CATEGORIES)} or all")
+    root = tests_root()
+    if not root.is_dir():
+        return failed(f"no tests folder at {root}: tests run from a source checkout of the project")
+    if category != "all" and not any((root / category).glob("test_*.py")):
+        return skipped(f"category '{category}' has no tests yet")
+    command = pytest_command(category, root)
+    counts, failures, tail, code = _run(ctx, command, root.parent, category)
+    table = Table(f"{category} tests", ("Outcome", "Count"),
+                  tuple((name, counts[name]) for name in sorted(counts)) or (("collected", 0),))
+    tables = (table,)
+    if failures:
+        tables += (Table("Failed tests", ("Test",), tuple((name,) for name in failures[:20])),)
+    summary = ", ".join(f"{counts[name]} {name}" for name in sorted(counts)) or "nothing ran"
+    data = {"exit_code": code, "counts": dict(counts), "command": command}
+    if code == 0:
+        return ok(f"pytest passed: {summary}", tables=tables, data=data)
+    if code == NO_TESTS:
+        return skipped(f"category '{category}' collected no tests", tables=tables, data=data)
+    last = tail[-1] if tail else ""
+    return failed(f"pytest exited {code}: {summary}. {last}".strip(), tables=tables, data=data)
+
+
+def _run(ctx, command: list[str], cwd: Path, category: str) -> tuple[Counter, list[str], list[str], int]:
+    seen: Counter = Counter()
+    failures: list[str] = []
+    tail: list[str] = []
+    totals: Counter = Counter()
+    with ctx.ui.progress(f"Running {category} tests") as progress:
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   encoding="utf-8", errors="replace")
+        try:
+            for line in process.stdout:
+                line = line.rstrip()
+                tail = (tail + [line])[-5:]
+                result = _RESULT.search(line)
+                if result:
+                    outcome = result.group(1).lower()
+                    seen[outcome] += 1
+                    if outcome in ("failed", "error"):
+                        failures.append(line.split(" ", 1)[0])
+                    progress.advance()
+                    progress.describe(f"{category}: {sum(seen.values())} run, {seen['failed'] + seen['error']} failed")
+                if line.startswith("=") and _TOTALS.search(line):
+                    totals = Counter({_plural(name): int(number) for number, name in _TOTALS.findall(line)})
+        except KeyboardInterrupt:
+            process.terminate()
+            process.wait()
+            raise
+        code = process.wait()
+    return (totals or seen), failures, tail, code
+
+
+def _plural(name: str) -> str:
+    return {"error": "errors"}.get(name, name)
