@@ -1,4 +1,5 @@
-"""The token menu leaves as actions: browser login, manual token entry, use the previous token.
+"""The Kite menu leaves (ids `kite.*` in op_trading/actions.py): login, manual token, previous token, token status,
+connection test, OAuth redirect check, permissions.
 
 They talk to the user only through `ctx.ui` (never print or read) and return an Outcome. Under `--auto` nothing
 waits for a person: a token comes from KITE_ACCESS_TOKEN (verified first) or the store, else exit code 3.
@@ -9,22 +10,22 @@ from __future__ import annotations
 from op_trading.context import Question
 from op_trading.kite.errors import InvalidToken, KiteError, KiteSetupError, LoginError, LoginTimeout, PortBusy
 from op_trading.kite.tokens import TokenRecord, state_of, token_state
-from op_trading.outcome import ExitCode, Outcome, failed, from_checks, ok, skipped
+from op_trading.outcome import ExitCode, Outcome, Status, failed, from_checks, ok, skipped
 
 MANUAL_TRIES = 3
 NEEDS_PERSON = ("a Kite login needs a person at a browser: run the Production menu interactively, or pass "
                 "--set KITE_ACCESS_TOKEN=<token> to verify and store a token")
 
 
-def login_action(ctx) -> Outcome:
+def login(ctx, **params) -> Outcome:
     """Production > Kite Connect authentication setup."""
     settings = ctx.settings
     try:
         if settings["KITE_ACCESS_TOKEN"]:
             from op_trading.kite.login import verify_and_store_access_token
 
-            return _stored("Token from KITE_ACCESS_TOKEN verified and stored",
-                           verify_and_store_access_token(settings, settings["KITE_ACCESS_TOKEN"], source="environment"))
+            record = verify_and_store_access_token(settings, settings["KITE_ACCESS_TOKEN"], source="environment")
+            return _stored("Token from KITE_ACCESS_TOKEN verified and stored", record)
         state = token_state(settings)
         if ctx.auto:
             if state.usable:
@@ -37,7 +38,7 @@ def login_action(ctx) -> Outcome:
         return _failure(error)
 
 
-def manual_token_action(ctx) -> Outcome:
+def manual_token(ctx, **params) -> Outcome:
     """Production > Enter valid access token manually: masked, format-checked, verified with one profile()."""
     from op_trading.kite.login import check_access_token_format, verify_and_store_access_token
 
@@ -60,15 +61,45 @@ def manual_token_action(ctx) -> Outcome:
     return _failure(error)
 
 
-def previous_token_action(ctx) -> Outcome:
+def previous_token(ctx, **params) -> Outcome:
     """Production > Use previous/existing token: validity, countdown and one check with Kite."""
     from op_trading.kite.verify import stored_token_checks
 
     checks = stored_token_checks(ctx.settings, check_with_kite=True)
-    outcome = from_checks(checks, f"Kite token {token_state(ctx.settings).summary}")
-    if not outcome.ok:
-        return Outcome(outcome.status, outcome.message, checks=outcome.checks, exit_code=ExitCode.AUTH_REQUIRED)
-    return outcome
+    return _report(checks, f"Kite token {token_state(ctx.settings).summary}", ctx.settings)
+
+
+def token_status(ctx, **params) -> Outcome:
+    """The token state as a step of the check sequences: no Kite call, exit code 3 when there is no valid token."""
+    state = token_state(ctx.settings)
+    if state.usable:
+        return ok(f"Kite token {state.summary}", data={"token_state": state.status})
+    return failed(f"Kite token {state.summary}: {state.detail}", exit_code=ExitCode.AUTH_REQUIRED,
+                  data={"token_state": state.status})
+
+
+def test_connection(ctx, **params) -> Outcome:
+    """Wizard > Kite credentials > Test connection: profile and one LTP call with latency."""
+    from op_trading.kite import verify
+
+    return _report(verify.test_connection(ctx.settings), "Kite connection", ctx.settings)
+
+
+def oauth_setup(ctx, **params) -> Outcome:
+    """Wizard > Kite credentials > Set up OAuth redirect flow (the check after the redirect settings)."""
+    from op_trading.kite.verify import check_oauth_setup
+
+    return _report(check_oauth_setup(ctx.settings), "Kite login redirect setup", ctx.settings, needs_token=False)
+
+
+def permissions(ctx, **params) -> Outcome:
+    """Wizard > Kite credentials > Validate permissions: quotes (needed) and historical data (optional)."""
+    from op_trading.kite.verify import validate_permissions
+
+    return _report(validate_permissions(ctx.settings), "Kite app permissions", ctx.settings)
+
+
+test_connection.__test__ = False  # an action, not a pytest test, even when imported into a test module
 
 
 def browser_login(settings, ui) -> TokenRecord:
@@ -135,6 +166,17 @@ def _stored(message: str, record: TokenRecord) -> Outcome:
     user = f" as {record.user_id}" if record.user_id else ""
     return ok(f"{message}{user}: token {record.masked_token} {state.summary}",
               data={"user_id": record.user_id, "expires_at": record.expires_at.isoformat(), "source": record.source})
+
+
+def _report(checks, message: str, settings, needs_token: bool = True) -> Outcome:
+    """The worst check decides. A failed step with no valid token afterwards (missing, expired, or just marked
+    invalid by the client's session-expiry hook) means "log in": exit code 3; a failed setup check is exit 2."""
+    outcome = from_checks(checks, message)
+    if outcome.status is not Status.FAILED:
+        return outcome
+    code = ExitCode.USAGE if not needs_token else (
+        ExitCode.AUTH_REQUIRED if not token_state(settings).usable else ExitCode.FAILED)
+    return Outcome(outcome.status, outcome.message, checks=outcome.checks, exit_code=code)
 
 
 def _failure(error: KiteError | None) -> Outcome:

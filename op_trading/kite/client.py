@@ -11,7 +11,7 @@ import logging
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
 from op_trading.config.fields import mask
@@ -45,7 +45,7 @@ class CallStats:
 
     def snapshot(self) -> dict[str, float]:
         with self._lock:
-            return {key: value for key, value in asdict(self).items() if not key.startswith("_")}
+            return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
 
 class KiteCaller:
