@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from op_trading.analytics.iv_solver import implied_normalised_vol, normalised_otm_call
+from op_trading.analytics.iv_solver import ROUNDING, implied_normalised_vol, normalised_otm_call
 
 DAYS_PER_YEAR = 365.0
 _SPELLINGS = (("c", "p"), ("C", "P"), ("CE", "PE"), ("ce", "pe"), ("call", "put"), ("CALL", "PUT"), ("Call", "Put"))
@@ -80,12 +80,12 @@ def black76_price(forward, strike, t, r, sigma, flag):
     return _out(value, scalar)
 
 
-def _d1_terms(forward, strike, t, sigma):
+def _d1_terms(forward, strike, t, sigma, sign):
     """d1, d2, the normal density at d1, and sqrt(t); NaN where the greeks are undefined."""
     with np.errstate(all="ignore"):
         root_t = np.sqrt(t)
         vol = sigma * root_t
-        ok = (forward > 0) & (strike > 0) & (t > 0) & (sigma > 0)
+        ok = (forward > 0) & (strike > 0) & (t > 0) & (sigma > 0) & np.isfinite(sign)
         d1 = np.where(ok, (np.log(forward / strike) + 0.5 * vol * vol) / vol, np.nan)
         return d1, d1 - vol, _INV_SQRT_2PI * np.exp(-0.5 * d1 * d1), root_t
 
@@ -98,7 +98,7 @@ def greeks(spot, strike, t, r, sigma, flag, q=0.0) -> dict:
     with np.errstate(all="ignore"):
         carry = np.exp(-q * t)  # e^{-qt}
         discount = np.exp(-r * t)
-        d1, d2, density, root_t = _d1_terms(spot * np.exp((r - q) * t), strike, t, sigma)
+        d1, d2, density, root_t = _d1_terms(spot * np.exp((r - q) * t), strike, t, sigma, sign)
         n1, n2 = ndtr(sign * d1), ndtr(sign * d2)
         decay = -spot * carry * density * sigma / (2.0 * root_t)
         annual_theta = decay - sign * r * strike * discount * n2 + sign * q * spot * carry * n1
@@ -145,7 +145,7 @@ def black76_greeks(forward, strike, t, r, sigma, flag) -> dict:
     scalar, (forward, strike, t, r, sigma, sign) = _floats(forward, strike, t, r, sigma, option_sign(flag))
     with np.errstate(all="ignore"):
         discount = np.exp(-r * t)
-        d1, d2, density, root_t = _d1_terms(forward, strike, t, sigma)
+        d1, d2, density, root_t = _d1_terms(forward, strike, t, sigma, sign)
         value = discount * sign * (forward * ndtr(sign * d1) - strike * ndtr(sign * d2))
         annual_theta = r * value - discount * forward * density * sigma / (2.0 * root_t)
         values = {
@@ -162,7 +162,10 @@ def _implied_black(undiscounted, forward, strike, log_moneyness, t, sign):
     """sigma from an undiscounted Black price; every argument a float array of one shape."""
     with np.errstate(all="ignore"):
         posed = (undiscounted > 0) & (forward > 0) & (strike > 0) & (t > 0) & np.isfinite(t) & np.isfinite(sign)
-        otm = undiscounted - np.maximum(sign * (forward - strike), 0.0)  # parity: the OTM option's price
+        intrinsic = np.maximum(sign * (forward - strike), 0.0)
+        otm = undiscounted - intrinsic  # parity: the OTM option's price, i.e. the time value
+        # An ITM time value within rounding of the intrinsic value says nothing about sigma: NaN, not noise.
+        posed &= otm > np.where(intrinsic > 0, ROUNDING * np.maximum(forward, strike), 0.0)
         beta = np.where(posed, otm / np.sqrt(forward * strike), np.nan)
         s = implied_normalised_vol(-np.abs(log_moneyness).ravel(), beta.ravel())
         return s.reshape(beta.shape) / np.sqrt(t)

@@ -30,6 +30,9 @@ _SQRT2 = np.sqrt(2.0)
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 _SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
 _LOWER_MAP_SCALE = 3.0 * np.sqrt(3.0) / (2.0 * np.pi)
+# Relative distance from a bound below which a price is rounding noise: 64 ulps, ~1.4e-14. A price that close to
+# intrinsic or to the upper bound pins no volatility (any sigma from ~0 or to ~infinity reprices it), so it is NaN.
+ROUNDING = 64 * np.finfo(float).eps
 
 FIXED_STEPS = 2  # on every element; about 3/4 of market-like inputs have converged after these
 EXTRA_STEPS = 40  # on the subset that has not converged yet
@@ -103,7 +106,7 @@ def implied_normalised_vol(x, beta):
 
     with np.errstate(all="ignore"):
         b_max = np.exp(0.5 * x)
-        valid = (x <= 0.0) & (beta > 0.0) & (beta < b_max)
+        valid = (x <= 0.0) & (beta > 0.0) & (beta < b_max * (1.0 - ROUNDING))
         s_c = np.sqrt(-2.0 * x)
         b_c = 0.5 * b_max - np.exp(-0.5 * x) * ndtr(-s_c)
         lower = beta < b_c
