@@ -95,6 +95,7 @@ class QuoteBook:
         self.now = now
         self.calls: list[list[str]] = []
         self.oi_shift = 0
+        self.hidden: set[str] = set()  # keys left out of answers, as Kite does for instruments without data
         self.contracts = {f"{row['exchange']}:{row['tradingsymbol']}": row
                           for rows in dumps.rows.values() for row in rows if row["segment"].endswith("-OPT")}
         self.underlying_spot = {"NIFTY": "NSE:NIFTY 50", "SENSEX": "BSE:SENSEX", "BANKNIFTY": "NSE:NIFTY BANK",
@@ -105,6 +106,8 @@ class QuoteBook:
         self.calls.append(list(keys))
         answer = {}
         for key in keys:
+            if key in self.hidden:
+                continue
             if key in self.spots:
                 answer[key] = self.spot_quote(key)
             elif key in self.contracts:
