@@ -12,7 +12,7 @@ from pathlib import Path
 
 from op_trading import paths
 from op_trading.config.envfile import read_env, update_env
-from op_trading.config.fields import Field, FieldError, mask, parse_value
+from op_trading.config.fields import Field, FieldError, format_value, mask, parse_value
 from op_trading.config.settings import fields as declared_fields
 from op_trading.context import Question, RunContext
 from op_trading.fileio import atomic_write_text
@@ -61,8 +61,16 @@ def validator(f: Field, mode: str | None):
 
 def _question(f: Field, ctx: RunContext) -> Question:
     current = ctx.settings.texts.get(f.env, "")
+    if f.kind == "bool" and isinstance(ctx.settings.values.get(f.env), bool):
+        current = format_value(f, ctx.settings.values[f.env])  # "yes"/"1" shown as the choice "true"
     return Question(prompt=f"{f.prompt} ({f.env})", default=current, secret=f.secret, help=f.help,
-                    validate=validator(f, ctx.mode), choices=f.choices if f.kind == "choice" else ())
+                    validate=validator(f, ctx.mode), choices=_choices(f))
+
+
+def _choices(f: Field) -> tuple[str, ...]:
+    if f.kind == "choice":
+        return f.choices
+    return ("true", "false") if f.kind == "bool" else ()
 
 
 def _should_write(ctx: RunContext, f: Field, answer: str) -> bool:

@@ -1,0 +1,15 @@
+"""The start-up benchmark runs and prints its figures (no wall-clock assertion: shared machines vary)."""
+
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="measures the menu on a pty")
+
+
+def test_startup_benchmark_prints_figures():
+    from tests.performance.bench_startup import measure, report
+
+    text = report(measure(runs=2))
+    print(text)
+    assert "main menu on a pty" in text and "median s" in text and "target:" in text
