@@ -14,14 +14,13 @@ the embedded store, InfluxDB or anything with the same two methods. `Point` is i
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
-# IST has no daylight saving, so a fixed offset is exact and needs no tz database (absent on some Windows Pythons).
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
+from op_trading.market.calendar import IST, market_close_at, to_ist
+
 MISSING = "n/a"
 CRORE = 10_000_000  # rupees in one crore
-SESSION_CLOSE = time(15, 30)
 
 
 def finite(value: Any) -> float | None:
@@ -37,10 +36,7 @@ def finite(value: Any) -> float | None:
 
 def as_ist(value: datetime | str) -> datetime:
     """A tz-aware IST datetime from a datetime or an ISO string; naive values are taken as IST (the market clock)."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=IST)
-    return moment.astimezone(IST)
+    return to_ist(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def record_time(record: Mapping[str, Any]) -> datetime:
@@ -53,13 +49,38 @@ def record_time(record: Mapping[str, Any]) -> datetime:
 
 def session_close(day: date) -> datetime:
     """The instant end-of-day data (participant files, cash activity) describes: 15:30 IST of that day."""
-    return datetime.combine(day, SESSION_CLOSE, tzinfo=IST)
+    return market_close_at(day)
 
 
 def source_of(records: Iterable[Mapping[str, Any]], default: str) -> str:
     """The data source of a set of records: their `source` values joined ("mock", "kite", "kite+mock"), else default."""
     found = sorted({str(record["source"]) for record in records if record.get("source")})
     return "+".join(found) if found else default
+
+
+def instrument_key(record: Mapping[str, Any]) -> str:
+    """A readable, stable name of the contract a record is about: its tradingsymbol when known, else
+    "NIFTY 2026-07-28 24500 CE" from collector keys (side/expiry) or stored tags (option_type/expiration)."""
+    if record.get("tradingsymbol"):
+        return str(record["tradingsymbol"])
+    strike = finite(record.get("strike"))
+    if strike is None:
+        return str(record.get("index") or "?")
+    side = str(record.get("side") or record.get("option_type") or "").upper()
+    side = {"CALL": "CE", "PUT": "PE"}.get(side, side)
+    expiry = record.get("expiry") or record.get("expiration") or ""
+    return f"{record.get('index', '')} {expiry} {strike:g} {side}".strip()
+
+
+def find_index(name: Any):
+    """The `Index` a record names by key (BANKNIFTY), label, tradingsymbol (NIFTY BANK) or quote key; else None."""
+    from op_trading.market.indices import ALL_INDICES
+
+    wanted = str(name or "").strip().upper()
+    for index in ALL_INDICES:
+        if wanted in (index.key, index.label.upper(), index.tradingsymbol.upper(), index.quote_key.upper()):
+            return index
+    return None
 
 
 def mean(values: Iterable[float | None]) -> float | None:
@@ -140,8 +161,9 @@ def write_points(store: Any, points: list) -> int:
 
 def query(store: Any, measurement: str, start: datetime | None = None, end: datetime | None = None,
           tags: Mapping[str, str] | None = None) -> list[dict]:
-    """Rows of a measurement, oldest first; an absent store has no history."""
+    """Rows of a measurement with start <= time <= end (both included), oldest first; no store, no history."""
     if store is None:
         return []
+    end = None if end is None else as_ist(end) + timedelta(microseconds=1)  # stores take `end` as exclusive
     rows = store.query(measurement, start=start, end=end, tags=dict(tags) if tags else None)
     return sorted(rows, key=lambda row: row["time"])

@@ -1,0 +1,253 @@
+"""Estimated cash in/out per instrument from traded value, and its aggregation over timeframes.
+
+Traded value per interval. Kite's quote carries the day's cumulative ``volume`` (units) and ``average_price`` (the
+day's VWAP), so the day's turnover so far is volume × average_price, and the turnover of one interval between two
+snapshots is the difference. Without an average price, Δvolume × last price is used instead. For options this is
+premium turnover in ₹, not notional. A new session (volume going down, or a new date) starts again from zero.
+The first snapshot of an instrument after start-up only sets the baseline (the day's earlier turnover has no
+known direction and is not counted).
+
+Direction rule (tick rule with zero-tick continuation): the interval's whole value counts as **inflow** (buying)
+when the last price rose since the previous snapshot, **outflow** (selling) when it fell, and keeps the previous
+interval's direction when it did not move; with no direction known yet it is **unclassified**. Limits, stated
+plainly: it works on snapshots (every collection cycle), not on individual trades, so a whole interval gets one
+direction; it estimates the aggressor side, not who bought or sold; a falling option price can be call sellers or
+put buyers alike. It is an estimate and is labelled as one.
+
+Aggregation: flows are summed into buckets aligned to IST (1m, 5m, 15m, 30m, 1h from midnight; 1d = the IST
+calendar day; 1w = the week starting Monday), per index, per sector (`Index.sector`), per instrument or overall.
+Net = inflow − outflow; pressure = net / (inflow + outflow) × 100, from −100 (all selling) to +100 (all buying).
+Buckets conserve totals: summed over buckets, every component equals the sum over flows.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Iterable, Mapping
+
+from op_trading.analytics import common
+from op_trading.analytics.common import finite, fmt_pct, fmt_rupees_as_crore
+from op_trading.outcome import Table
+
+MEASUREMENT = "cash_flow"
+TIMEFRAMES = {"1m": timedelta(minutes=1), "5m": timedelta(minutes=5), "15m": timedelta(minutes=15),
+              "30m": timedelta(minutes=30), "1h": timedelta(hours=1), "1d": timedelta(days=1),
+              "1w": timedelta(weeks=1)}
+GROUPS = ("all", "index", "sector", "instrument")
+PANELS = {"buying": "Buying (₹ cr)", "selling": "Selling (₹ cr)", "net": "Net (₹ cr)"}
+
+
+@dataclass(frozen=True)
+class Flow:
+    time: datetime
+    instrument: str
+    index: str
+    inflow: float  # ₹
+    outflow: float
+    unclassified: float
+    source: str
+
+    @property
+    def net(self) -> float:
+        return self.inflow - self.outflow
+
+
+@dataclass(frozen=True)
+class FlowBucket:
+    timeframe: str
+    start: datetime
+    group: str
+    inflow: float
+    outflow: float
+    unclassified: float
+    flows: int
+    source: str
+
+    @property
+    def end(self) -> datetime:
+        return self.start + TIMEFRAMES[self.timeframe]
+
+    @property
+    def net(self) -> float:
+        return self.inflow - self.outflow
+
+    @property
+    def pressure_pct(self) -> float | None:
+        share = common.ratio(self.net, self.inflow + self.outflow)
+        return None if share is None else 100.0 * share
+
+
+def sector_of(index_name: str) -> str:
+    index = common.find_index(index_name)
+    return index.sector if index is not None else "other"
+
+
+@dataclass
+class _Last:
+    day: date
+    volume: float
+    turnover: float
+    price: float | None
+    direction: int  # +1 buying, −1 selling, 0 unknown
+
+
+def _turnover(volume: float, record: Mapping[str, Any]) -> float | None:
+    average = finite(record.get("average_price"))
+    price = average if average is not None and average > 0 else finite(record.get("last_price"))
+    return None if price is None else volume * price
+
+
+def _interval_value(record: Mapping[str, Any], volume: float, day: date, last: _Last) -> float:
+    """Turnover since the previous snapshot; a new session counts from zero."""
+    if day != last.day or volume < last.volume:
+        return _turnover(volume, record) or 0.0
+    value = (_turnover(volume, record) or 0.0) - last.turnover
+    if value <= 0 and volume > last.volume:  # average price rounding; fall back to Δvolume × last price
+        value = (volume - last.volume) * (finite(record.get("last_price")) or 0.0)
+    return max(value, 0.0)
+
+
+def estimate_flows(records: Iterable[Mapping[str, Any]], state: dict[str, _Last] | None = None,
+                   default_source: str = "unknown") -> list[Flow]:
+    """Flows between consecutive snapshots per instrument; `state` carries the last snapshot across calls."""
+    state = {} if state is None else state
+    flows = []
+    for record in sorted(records, key=common.record_time):
+        volume, moment = finite(record.get("volume")), common.record_time(record)
+        if volume is None:
+            continue
+        key, price = common.instrument_key(record), finite(record.get("last_price"))
+        last = state.get(key)
+        now = _Last(moment.date(), volume, _turnover(volume, record) or 0.0, price, 0)
+        if last is not None:
+            value = _interval_value(record, volume, moment.date(), last)
+            tick = 0 if price is None or last.price is None else (price > last.price) - (price < last.price)
+            now.direction = tick or last.direction
+            if value > 0:
+                flows.append(Flow(moment, key, str(record.get("index", "")),
+                                  value if now.direction > 0 else 0.0, value if now.direction < 0 else 0.0,
+                                  value if now.direction == 0 else 0.0, str(record.get("source") or default_source)))
+        state[key] = now
+    return flows
+
+
+def bucket_start(moment: datetime, timeframe: str) -> datetime:
+    moment = common.as_ist(moment)
+    midnight = datetime.combine(moment.date(), time(0), common.IST)
+    if timeframe == "1w":
+        return midnight - timedelta(days=moment.weekday())
+    if timeframe == "1d":
+        return midnight
+    size = int(TIMEFRAMES[timeframe].total_seconds())
+    seconds = int((moment - midnight).total_seconds())
+    return midnight + timedelta(seconds=seconds - seconds % size)
+
+
+def _group_of(flow: Flow, by: str) -> str:
+    return {"all": "all", "index": flow.index, "sector": sector_of(flow.index),
+            "instrument": flow.instrument}[by]
+
+
+def aggregate(flows: Iterable[Flow], timeframe: str, by: str = "index") -> list[FlowBucket]:
+    """Flows summed per (bucket start, group), oldest first."""
+    if timeframe not in TIMEFRAMES:
+        raise ValueError(f"unknown timeframe {timeframe!r}; use one of {', '.join(TIMEFRAMES)}")
+    if by not in GROUPS:
+        raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPS)}")
+    sums: dict[tuple[datetime, str], list] = {}
+    for flow in flows:
+        entry = sums.setdefault((bucket_start(flow.time, timeframe), _group_of(flow, by)), [0.0, 0.0, 0.0, 0, set()])
+        entry[0] += flow.inflow
+        entry[1] += flow.outflow
+        entry[2] += flow.unclassified
+        entry[3] += 1
+        entry[4].add(flow.source)
+    return [FlowBucket(timeframe, start, group, inflow, outflow, unclassified, count, "+".join(sorted(sources)))
+            for (start, group), (inflow, outflow, unclassified, count, sources) in sorted(sums.items())]
+
+
+def flow_points(flows: Iterable[Flow]) -> list:
+    return [common.make_point(MEASUREMENT, {"instrument": f.instrument, "index": f.index,
+                                            "sector": sector_of(f.index), "source": f.source},
+                              {"inflow": f.inflow, "outflow": f.outflow, "unclassified": f.unclassified}, f.time)
+            for f in flows]
+
+
+def flows_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Flow]:
+    return [Flow(common.record_time(row), str(row.get("instrument", "")), str(row.get("index", "")),
+                 finite(row.get("inflow")) or 0.0, finite(row.get("outflow")) or 0.0,
+                 finite(row.get("unclassified")) or 0.0, str(row.get("source", ""))) for row in rows]
+
+
+def flows_table(buckets: Iterable[FlowBucket], timeframe: str, panels: Iterable[str] = ("buying", "selling", "net"),
+                title: str | None = None) -> Table:
+    """One row per group for the buckets given (normally the current bucket of one timeframe)."""
+    panels = [panel for panel in PANELS if panel in set(panels)]
+    buckets = [bucket for bucket in buckets if bucket.timeframe == timeframe]
+    values = {"buying": lambda b: fmt_rupees_as_crore(b.inflow), "selling": lambda b: fmt_rupees_as_crore(b.outflow),
+              "net": lambda b: fmt_rupees_as_crore(b.net, signed=True)}
+    rows = tuple((b.group, common.fmt_time(b.start), *(values[panel](b) for panel in panels),
+                  fmt_pct(b.pressure_pct, 0, signed=True), fmt_rupees_as_crore(b.unclassified)) for b in buckets)
+    sources = sorted({bucket.source for bucket in buckets})
+    return Table(title or f"Estimated cash flow, {timeframe}",
+                 ("Group", "From", *(PANELS[panel] for panel in panels), "Pressure", "Unclassified (₹ cr)"), rows,
+                 "Estimate from traded value by the tick rule (see docs) · source: " + (", ".join(sources) or "none"))
+
+
+class CashFlowTracker:
+    """Live flow estimation across collection cycles, kept in the store for CASH_FLOW_RETENTION_DAYS."""
+
+    def __init__(self, *, enabled: bool = True, timeframes: Iterable[str] = tuple(TIMEFRAMES),
+                 panels: Iterable[str] = ("buying", "selling"), retention_days: int = 90, sector_analysis: bool = True,
+                 store: Any = None):
+        self.enabled, self.store = enabled, store
+        self.timeframes = tuple(tf for tf in TIMEFRAMES if tf in set(timeframes))
+        self.panels, self.retention = tuple(panels), timedelta(days=retention_days)
+        self.sector_analysis = sector_analysis
+        self._state: dict[str, _Last] = {}
+        self._memory: deque[Flow] = deque()
+
+    @classmethod
+    def from_settings(cls, settings, store: Any = None) -> "CashFlowTracker":
+        return cls(enabled=settings["ENABLE_CASH_FLOW_TRACKING"], timeframes=settings["CASH_FLOW_TIMEFRAMES"],
+                   panels=settings["CASH_FLOW_PANELS"], retention_days=settings["CASH_FLOW_RETENTION_DAYS"],
+                   sector_analysis=settings["CASH_FLOW_SECTOR_ANALYSIS"], store=store)
+
+    def update(self, records: Iterable[Mapping[str, Any]]) -> list[Flow]:
+        """Flows since the previous cycle; stored, and kept in memory when there is no store."""
+        if not self.enabled:
+            return []
+        flows = estimate_flows(records, self._state)
+        if self.store is not None:
+            common.write_points(self.store, flow_points(flows))
+        else:
+            self._memory.extend(flows)
+            while self._memory and self._memory[-1].time - self._memory[0].time > self.retention:
+                self._memory.popleft()
+        return flows
+
+    def history(self, now: datetime, timeframe: str) -> list[Flow]:
+        """Flows of the bucket of `timeframe` that contains `now` (within the retention)."""
+        start = max(bucket_start(now, timeframe), common.as_ist(now) - self.retention)
+        if self.store is not None:
+            return flows_from_rows(common.query(self.store, MEASUREMENT, start=start, end=common.as_ist(now)))
+        return [flow for flow in self._memory if start <= flow.time <= common.as_ist(now)]
+
+    def summary(self, now: datetime, timeframe: str, by: str = "index") -> list[FlowBucket]:
+        if timeframe not in self.timeframes:
+            raise ValueError(f"timeframe {timeframe} is switched off; enabled: {', '.join(self.timeframes)}")
+        if by == "sector" and not self.sector_analysis:
+            raise ValueError("sector analysis is off (CASH_FLOW_SECTOR_ANALYSIS=false)")
+        buckets = aggregate(self.history(now, timeframe), timeframe, by)
+        current = bucket_start(now, timeframe)
+        return [bucket for bucket in buckets if bucket.start == current]
+
+    def tables(self, now: datetime, timeframe: str | None = None) -> list[Table]:
+        if not self.enabled or not self.timeframes:
+            return []
+        timeframe = timeframe or self.timeframes[0]
+        groupings = ("index", "sector") if self.sector_analysis else ("index",)
+        return [flows_table(self.summary(now, timeframe, by), timeframe, self.panels,
+                            f"Estimated cash flow by {by}, {timeframe}") for by in groupings]

@@ -1,0 +1,296 @@
+"""Open-interest position changes over the monitoring interval, net positions, unusual activity, buildup patterns.
+
+Input: option snapshots over time (collector leg records or stored `atm_option_quote` rows), each with a time, the
+contract (index, expiry, strike, side), ``oi``, cumulative day ``volume`` and ``last_price``.
+
+- Position change (POSITION_MONITOR_INTERVAL, 1m–1h): per contract, the latest snapshot against the latest one at
+  least one interval older: OI change (contracts and %), price change %, and the buildup class of
+  `chain.classify_buildup` with the BUILDUP_* thresholds. Contracts without a snapshot that old are left out.
+- Net positions (NET_POSITION_ENABLED), per index and expiry over the same interval: call OI, put OI, their changes,
+  and net = put OI change − call OI change (positive: puts added faster than calls, which option-writer readings take
+  as support below; negative: calls added faster).
+- Unusual activity: a **volume spike** when the volume traded in the latest interval is at least
+  VOLUME_SPIKE_MULTIPLIER × the mean of that contract's earlier intervals of the same day (at least
+  `min_baseline_intervals` of them; the first interval seen each day has no known start and is not used); an
+  **OI spike** when |OI change %| over the interval ≥ OI_CHANGE_ALERT_PERCENT.
+- Buildup pattern (POSITION_PATTERN_LOOKBACK_DAYS, 0 = off): per contract, the day's last snapshot against the
+  previous day's, classified as above; the classes are counted per index over the lookback days.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Iterable, Mapping
+
+from op_trading.analytics import common
+from op_trading.analytics.cashflow import bucket_start
+from op_trading.analytics.chain import Buildup, classify_buildup, pct_change, side_of
+from op_trading.analytics.common import finite, fmt_contracts, fmt_number, fmt_pct
+from op_trading.outcome import Table
+
+INTERVALS = ("1m", "5m", "15m", "30m", "1h")
+LEG_MEASUREMENT = "atm_option_quote"
+
+
+def _series(history: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    series: dict[str, list[Mapping[str, Any]]] = {}
+    for record in history:
+        series.setdefault(common.instrument_key(record), []).append(record)
+    for records in series.values():
+        records.sort(key=common.record_time)
+    return series
+
+
+def _at_or_before(records: list[Mapping[str, Any]], moment: datetime) -> Mapping[str, Any] | None:
+    found = None
+    for record in records:
+        if common.record_time(record) > moment:
+            break
+        found = record
+    return found
+
+
+@dataclass(frozen=True)
+class PositionChange:
+    instrument: str
+    index: str
+    expiry: str
+    side: str
+    start: datetime
+    end: datetime
+    oi_start: float | None
+    oi_end: float | None
+    oi_change: float | None
+    oi_change_pct: float | None
+    price_change_pct: float | None
+    buildup: Buildup
+    source: str
+
+
+def _change(key: str, then: Mapping[str, Any], now: Mapping[str, Any], price_pct_threshold: float,
+            oi_pct_threshold: float) -> PositionChange:
+    oi_start, oi_end = finite(then.get("oi")), finite(now.get("oi"))
+    oi_pct = pct_change(oi_end, oi_start)
+    price_pct = pct_change(finite(now.get("last_price")), finite(then.get("last_price")))
+    return PositionChange(
+        key, str(now.get("index", "")), str(now.get("expiry") or now.get("expiration") or ""), side_of(now),
+        common.record_time(then), common.record_time(now), oi_start, oi_end,
+        None if oi_start is None or oi_end is None else oi_end - oi_start, oi_pct, price_pct,
+        classify_buildup(price_pct, oi_pct, price_pct_threshold, oi_pct_threshold),
+        str(now.get("source") or "unknown"))
+
+
+def position_changes(history: Iterable[Mapping[str, Any]], interval: str, now: datetime, *,
+                     price_threshold_pct: float, oi_threshold_pct: float) -> list[PositionChange]:
+    step = timedelta(seconds=_seconds(interval))
+    changes = []
+    for key, records in sorted(_series(history).items()):
+        latest = _at_or_before(records, common.as_ist(now))
+        baseline = latest and _at_or_before(records, common.record_time(latest) - step)
+        if latest is not None and baseline is not None:
+            changes.append(_change(key, baseline, latest, price_threshold_pct, oi_threshold_pct))
+    return changes
+
+
+def _seconds(interval: str) -> int:
+    if interval not in INTERVALS:
+        raise ValueError(f"unknown monitoring interval {interval!r}; use one of {', '.join(INTERVALS)}")
+    return {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600}[interval]
+
+
+@dataclass(frozen=True)
+class NetPosition:
+    index: str
+    expiry: str
+    call_oi: float
+    put_oi: float
+    call_oi_change: float
+    put_oi_change: float
+    end: datetime
+    source: str
+
+    @property
+    def net_change(self) -> float:
+        return self.put_oi_change - self.call_oi_change
+
+
+def net_positions(changes: Iterable[PositionChange]) -> list[NetPosition]:
+    groups: dict[tuple[str, str], list[PositionChange]] = {}
+    for change in changes:
+        if change.oi_end is not None and change.oi_change is not None:
+            groups.setdefault((change.index, change.expiry), []).append(change)
+    nets = []
+    for (index, expiry), group in sorted(groups.items()):
+        def total(side: str, attribute: str) -> float:
+            return sum(getattr(change, attribute) for change in group if change.side == side)
+        nets.append(NetPosition(index, expiry, total("CALL", "oi_end"), total("PUT", "oi_end"),
+                                total("CALL", "oi_change"), total("PUT", "oi_change"),
+                                max(change.end for change in group),
+                                "+".join(sorted({change.source for change in group}))))
+    return nets
+
+
+@dataclass(frozen=True)
+class Unusual:
+    kind: str  # "volume_spike" or "oi_spike"
+    instrument: str
+    index: str
+    time: datetime
+    interval: str
+    value: float  # volume in the interval, or OI change %
+    baseline: float | None  # mean earlier interval volume, or OI at the interval start
+    ratio: float  # value / baseline for volume; |OI change %| for OI
+    source: str
+
+
+def interval_volumes(records: list[Mapping[str, Any]], interval: str) -> list[tuple[datetime, float]]:
+    """Volume traded per interval bucket from cumulative day volume; a day's first bucket has no known start."""
+    last_in_bucket: dict[datetime, float] = {}
+    for record in records:
+        volume = finite(record.get("volume"))
+        if volume is not None:
+            start = bucket_start(common.record_time(record), interval)
+            last_in_bucket[start] = max(volume, last_in_bucket.get(start, 0.0))
+    volumes, previous = [], None
+    for start in sorted(last_in_bucket):
+        if previous is not None and previous[0].date() == start.date() and last_in_bucket[start] >= previous[1]:
+            volumes.append((start, last_in_bucket[start] - previous[1]))
+        previous = (start, last_in_bucket[start])
+    return volumes
+
+
+def unusual_activity(history: Iterable[Mapping[str, Any]], interval: str, now: datetime, *,
+                     volume_multiplier: float, oi_change_pct: float, min_baseline_intervals: int = 3
+                     ) -> list[Unusual]:
+    now = common.as_ist(now)
+    found = []
+    for key, records in sorted(_series(history).items()):
+        records = [record for record in records if common.record_time(record) <= now]
+        volumes = [item for item in interval_volumes(records, interval) if item[0].date() == now.date()]
+        if len(volumes) > min_baseline_intervals:
+            (start, volume), earlier = volumes[-1], [value for _, value in volumes[:-1]]
+            baseline = sum(earlier) / len(earlier)
+            if baseline > 0 and volume >= volume_multiplier * baseline:
+                found.append(Unusual("volume_spike", key, str(records[-1].get("index", "")), now, interval, volume,
+                                     baseline, volume / baseline, str(records[-1].get("source") or "unknown")))
+    for change in position_changes(history, interval, now, price_threshold_pct=0, oi_threshold_pct=0):
+        if oi_change_pct > 0 and change.oi_change_pct is not None and abs(change.oi_change_pct) >= oi_change_pct:
+            found.append(Unusual("oi_spike", change.instrument, change.index, change.end, interval,
+                                 change.oi_change_pct, change.oi_start, abs(change.oi_change_pct), change.source))
+    return found
+
+
+def buildup_pattern(history: Iterable[Mapping[str, Any]], lookback_days: int, today: date, *,
+                    price_threshold_pct: float, oi_threshold_pct: float) -> dict[str, Counter]:
+    """Per index, how many contract-days fell in each buildup class over the lookback (day close vs day close)."""
+    if lookback_days <= 0:
+        return {}
+    first = today - timedelta(days=lookback_days)
+    counts: dict[str, Counter] = {}
+    for key, records in _series(history).items():
+        closes: dict[date, Mapping[str, Any]] = {}
+        for record in records:
+            day = common.record_time(record).date()
+            if first <= day <= today:
+                closes[day] = record  # records are in time order: the last one per day wins
+        days = sorted(closes)
+        for before, after in zip(days, days[1:]):
+            change = _change(key, closes[before], closes[after], price_threshold_pct, oi_threshold_pct)
+            counts.setdefault(change.index, Counter())[change.buildup] += 1
+    return counts
+
+
+class PositionMonitor:
+    def __init__(self, *, price_threshold_pct: float, oi_threshold_pct: float, enabled: bool = True,
+                 interval: str = "5m", oi_change_alert_pct: float = 10.0, volume_multiplier: float = 3.0,
+                 net_positions: bool = True, pattern_lookback_days: int = 20, store: Any = None,
+                 leg_measurement: str = LEG_MEASUREMENT):
+        _seconds(interval)
+        self.price_threshold_pct, self.oi_threshold_pct = price_threshold_pct, oi_threshold_pct
+        self.enabled, self.interval, self.store, self.leg_measurement = enabled, interval, store, leg_measurement
+        self.oi_change_alert_pct, self.volume_multiplier = oi_change_alert_pct, volume_multiplier
+        self.net_positions, self.pattern_lookback_days = net_positions, pattern_lookback_days
+
+    @classmethod
+    def from_settings(cls, settings, store: Any = None) -> "PositionMonitor":
+        return cls(price_threshold_pct=settings["BUILDUP_PRICE_THRESHOLD_PERCENT"],
+                   oi_threshold_pct=settings["BUILDUP_OI_THRESHOLD_PERCENT"],
+                   enabled=settings["ENABLE_POSITION_MONITORING"], interval=settings["POSITION_MONITOR_INTERVAL"],
+                   oi_change_alert_pct=settings["OI_CHANGE_ALERT_PERCENT"],
+                   volume_multiplier=settings["VOLUME_SPIKE_MULTIPLIER"],
+                   net_positions=settings["NET_POSITION_ENABLED"],
+                   pattern_lookback_days=settings["POSITION_PATTERN_LOOKBACK_DAYS"], store=store)
+
+    def history(self, now: datetime) -> list[dict]:
+        """Stored snapshots: today's for the interval analysis, plus the lookback days for the pattern."""
+        now = common.as_ist(now)
+        start = datetime.combine(now.date() - timedelta(days=self.pattern_lookback_days), datetime.min.time(),
+                                 common.IST)
+        return common.query(self.store, self.leg_measurement, start=start, end=now)
+
+    def report(self, history: list[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
+        """Changes, net positions, unusual activity and the buildup pattern; empty when monitoring is off."""
+        if not self.enabled:
+            return {}
+        thresholds = {"price_threshold_pct": self.price_threshold_pct, "oi_threshold_pct": self.oi_threshold_pct}
+        changes = position_changes(history, self.interval, now, **thresholds)
+        return {
+            "changes": changes,
+            "net": net_positions(changes) if self.net_positions else [],
+            "unusual": unusual_activity(history, self.interval, now, volume_multiplier=self.volume_multiplier,
+                                        oi_change_pct=self.oi_change_alert_pct),
+            "pattern": buildup_pattern(history, self.pattern_lookback_days, common.as_ist(now).date(), **thresholds),
+        }
+
+    def tables(self, report: Mapping[str, Any]) -> list[Table]:
+        if not report:
+            return []
+        tables = [positions_table(report["changes"], self.interval)]
+        if self.net_positions:
+            tables.append(net_positions_table(report["net"], self.interval))
+        tables.append(unusual_table(report["unusual"]))
+        if self.pattern_lookback_days:
+            tables.append(pattern_table(report["pattern"], self.pattern_lookback_days))
+        return tables
+
+
+def _sources_caption(items: Iterable[Any]) -> str:
+    return "source: " + (", ".join(sorted({item.source for item in items})) or "none")
+
+
+def positions_table(changes: list[PositionChange], interval: str) -> Table:
+    rows = tuple((c.instrument, fmt_contracts(c.oi_end), fmt_contracts(c.oi_change, signed=True),
+                  fmt_pct(c.oi_change_pct, 1, signed=True), fmt_pct(c.price_change_pct, 1, signed=True),
+                  c.buildup.value, common.fmt_time(c.end)) for c in changes)
+    return Table(f"OI position changes over {interval}",
+                 ("Contract", "OI", "OI chg", "OI chg %", "Price chg %", "Buildup", "As of"), rows,
+                 _sources_caption(changes))
+
+
+def net_positions_table(nets: list[NetPosition], interval: str) -> Table:
+    rows = tuple((n.index, n.expiry, fmt_contracts(n.call_oi), fmt_contracts(n.put_oi),
+                  fmt_contracts(n.call_oi_change, signed=True), fmt_contracts(n.put_oi_change, signed=True),
+                  fmt_contracts(n.net_change, signed=True)) for n in nets)
+    return Table(f"Net option positions, change over {interval}",
+                 ("Index", "Expiry", "Call OI", "Put OI", "Call chg", "Put chg", "Net (put − call)"), rows,
+                 _sources_caption(nets) + " · collected strikes only")
+
+
+def unusual_table(items: list[Unusual]) -> Table:
+    rows = tuple((u.instrument, "volume spike" if u.kind == "volume_spike" else "OI spike", u.interval,
+                  fmt_contracts(u.value) if u.kind == "volume_spike" else fmt_pct(u.value, 1, signed=True),
+                  fmt_contracts(u.baseline), fmt_number(u.ratio, 1) + ("×" if u.kind == "volume_spike" else "%"),
+                  common.fmt_time(u.time)) for u in items)
+    return Table("Unusual activity", ("Contract", "Kind", "Interval", "Value", "Baseline", "Ratio", "As of"), rows,
+                 _sources_caption(items) if rows else "Nothing unusual")
+
+
+def pattern_table(pattern: Mapping[str, Counter], lookback_days: int) -> Table:
+    classes = list(Buildup)
+    rows = tuple((index, *(str(counts.get(cls, 0)) for cls in classes),
+                  counts.most_common(1)[0][0].value if counts else "n/a") for index, counts in sorted(pattern.items()))
+    return Table(f"Buildup pattern, last {lookback_days} days (contract-days)",
+                 ("Index", *(cls.value for cls in classes), "Most frequent"), rows,
+                 "Day close against previous day close per contract")
