@@ -1,0 +1,130 @@
+"""The one-shot redirect server catching real HTTP requests on 127.0.0.1, as a browser sends them."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from op_trading.kite.errors import LoginError, LoginTimeout, PortBusy
+from op_trading.kite.login import RedirectCatcher
+from op_trading.kite.redirect import port_is_free
+from tests.support import free_port
+
+TOKEN = "Rq7x2YbT9kLmN3pQ4sVw5zA6cD8eF0gH"
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def browser_later(url: str, delay: float = 0.1) -> dict:
+    """Send the redirect from another thread, like the browser does while the terminal waits."""
+    seen: dict = {}
+
+    def visit():
+        time.sleep(delay)
+        seen["status"], seen["page"] = get(url)
+
+    thread = threading.Thread(target=visit)
+    thread.start()
+    seen["thread"] = thread
+    return seen
+
+
+@pytest.fixture
+def redirect_url():
+    return f"http://127.0.0.1:{free_port()}/success"
+
+
+def test_captures_the_request_token_and_answers_the_browser(redirect_url):
+    with RedirectCatcher(redirect_url, timeout=10, expected_state="abc123") as catcher:
+        seen = browser_later(f"{redirect_url}?action=login&type=login&status=success&request_token={TOKEN}"
+                             "&state=abc123")
+        assert catcher.wait() == TOKEN
+    seen["thread"].join(5)
+    assert seen["status"] == 200 and "close this tab" in seen["page"]
+    assert TOKEN not in seen["page"]
+    assert port_is_free(catcher.target.port)  # one-shot: the port is released at once
+
+
+def test_other_paths_are_ignored_until_the_redirect_arrives(redirect_url):
+    base = redirect_url.rsplit("/", 1)[0]
+    with RedirectCatcher(redirect_url, timeout=10) as catcher:
+        assert get(base + "/favicon.ico")[0] == 404  # browsers ask for this; it must not end the wait
+        seen = browser_later(f"{redirect_url}?request_token={TOKEN}&status=success")
+        assert catcher.wait() == TOKEN
+    seen["thread"].join(5)
+
+
+@pytest.mark.parametrize("query, message", [
+    ("status=error&action=login", "status=error"),
+    (f"request_token={TOKEN}&status=success&state=stale", "different state"),
+    (f"request_token={TOKEN}&status=success", "carries no state"),
+    ("status=success&state=abc123", "no request_token"),
+])
+def test_bad_redirects_end_the_wait_with_a_clear_message(redirect_url, query, message):
+    with RedirectCatcher(redirect_url, timeout=10, expected_state="abc123") as catcher:
+        seen = browser_later(f"{redirect_url}?{query}")
+        with pytest.raises(LoginError, match=message):
+            catcher.wait()
+    seen["thread"].join(5)
+    assert seen["status"] == 400 and "close this tab" in seen["page"]
+
+
+def test_a_redirect_to_the_wrong_path_names_both_paths(redirect_url):
+    wrong = redirect_url.replace("/success", "/callback")
+    with RedirectCatcher(redirect_url, timeout=10) as catcher:
+        seen = browser_later(f"{wrong}?request_token={TOKEN}&status=success")
+        with pytest.raises(LoginError, match="arrived at /callback but KITE_REDIRECT_URL expects /success"):
+            catcher.wait()
+    seen["thread"].join(5)
+
+
+def test_a_busy_port_says_which_port_and_what_to_do(redirect_url):
+    port = int(redirect_url.split(":")[2].split("/")[0])
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        assert not port_is_free(port)
+        with pytest.raises(PortBusy) as raised:
+            RedirectCatcher(redirect_url, timeout=5).start()
+    text = str(raised.value)
+    assert f"Port {port} on 127.0.0.1 is in use" in text and "KITE_REDIRECT_URL" in text and "paste" in text
+
+
+def test_timeout_offers_the_paste_fallback_and_frees_the_port(redirect_url):
+    ticks: list[float] = []
+    catcher = RedirectCatcher(redirect_url, timeout=0.6).start()
+    started = time.monotonic()
+    with pytest.raises(LoginTimeout, match="paste the redirect URL"):
+        catcher.wait(slice_seconds=0.1, on_tick=ticks.append)
+    assert 0.5 <= time.monotonic() - started < 3
+    assert ticks and ticks == sorted(ticks, reverse=True)  # a countdown, for the progress bar
+    assert port_is_free(catcher.target.port)
+
+
+def test_a_second_redirect_changes_nothing(redirect_url):
+    catcher = RedirectCatcher(redirect_url, timeout=10).start()
+    status, _ = get(f"{redirect_url}?request_token={TOKEN}&status=success")
+    assert status == 200
+    assert catcher.settle("/success", {"request_token": ["Other0token0value00000000000000"]})[0] == 409
+    assert catcher.wait() == TOKEN
+
+
+def test_an_idle_connection_does_not_block_the_redirect(redirect_url):
+    """Browsers open speculative connections that send nothing; the real redirect must still get through."""
+    port = int(redirect_url.split(":")[2].split("/")[0])
+    with RedirectCatcher(redirect_url, timeout=10) as catcher, socket.create_connection(("127.0.0.1", port)):
+        seen = browser_later(f"{redirect_url}?request_token={TOKEN}&status=success")
+        assert catcher.wait() == TOKEN
+    seen["thread"].join(5)
+    assert seen["status"] == 200
