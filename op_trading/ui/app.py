@@ -134,19 +134,26 @@ def print_status() -> int:
 
 
 def env_template_command(write: bool, check: bool) -> int:
-    from op_trading.config.template import render_template
+    """The template and the README's configuration reference, both generated from wizards/environment.py."""
+    from op_trading.config.template import render_template, replace_reference
     from op_trading.fileio import atomic_write_text
 
     text = render_template()
-    target = Path(__file__).resolve().parents[2] / "env-template.txt"
+    root = Path(__file__).resolve().parents[2]
+    template, readme = root / "env-template.txt", root / "README.md"
+    readme_text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+    wanted = {template: text}
+    if readme_text:
+        wanted[readme] = replace_reference(readme_text)
     if write:
-        atomic_write_text(target, text)
-        sys.stdout.write(f"wrote {target}\n")
+        for path, content in wanted.items():
+            atomic_write_text(path, content)
+            sys.stdout.write(f"wrote {path}\n")
         return ExitCode.OK
     if check:
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
-        same = current == text
-        sys.stdout.write("env-template.txt is up to date\n" if same else "env-template.txt differs; run --write\n")
-        return ExitCode.OK if same else ExitCode.FAILED
+        stale = [path.name for path, content in wanted.items()
+                 if not path.exists() or path.read_text(encoding="utf-8") != content]
+        sys.stdout.write(f"out of date: {', '.join(stale)}; run --write\n" if stale else "up to date\n")
+        return ExitCode.FAILED if stale else ExitCode.OK
     sys.stdout.write(text)
     return ExitCode.OK
