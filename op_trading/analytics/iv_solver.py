@@ -34,6 +34,7 @@ _LOWER_MAP_SCALE = 3.0 * np.sqrt(3.0) / (2.0 * np.pi)
 # intrinsic or to the upper bound pins no volatility (any sigma from ~0 or to ~infinity reprices it), so it is NaN.
 ROUNDING = 64 * np.finfo(float).eps
 
+CHUNK = 8192  # options per block
 FIXED_STEPS = 2  # on every element; about 3/4 of market-like inputs have converged after these
 EXTRA_STEPS = 40  # on the subset that has not converged yet
 CONVERGED_STEP = 1e-5  # a Householder step this small (relative) leaves an error of ~1e-13 (cubic convergence)
@@ -102,6 +103,13 @@ def _initial_guess(x, beta, s_c, b_c, b_max, lower):
 def implied_normalised_vol(x, beta):
     """s = sigma*sqrt(t) with b(x, s) = beta, for x <= 0 and 0 < beta < e^{x/2}; NaN where that has no solution
     or the iteration did not converge. 1-d float arrays of equal length in, one array out."""
+    if x.size <= CHUNK:
+        return _solve_block(x, beta)
+    # Blocks small enough that the ~30 temporaries stay in the CPU cache: ~1.5x faster at 100k options.
+    return np.concatenate([_solve_block(x[i:i + CHUNK], beta[i:i + CHUNK]) for i in range(0, x.size, CHUNK)])
+
+
+def _solve_block(x, beta):
     from scipy.special import ndtr
 
     with np.errstate(all="ignore"):
