@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,13 +58,14 @@ def test_naive_now_is_refused():
         time_to_expiry(datetime(2026, 11, 24, 9, 15), EXPIRY)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="sets the machine timezone through TZ and time.tzset (POSIX)")
 @pytest.mark.parametrize("machine_tz", ["UTC", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Kiritimati"])
 def test_machine_timezone_is_irrelevant(machine_tz):
     code = ("import json, time; time.tzset(); from datetime import datetime, timezone, date;"
             "from op_trading.analytics.iv_conventions import time_to_expiry;"
             "now = datetime(2026, 11, 24, 3, 45, tzinfo=timezone.utc);"
             "print(json.dumps([time_to_expiry(now, date(2026, 11, 24)), time_to_expiry(now, '2026-11-25')]))")
-    env = {"TZ": machine_tz, "PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[2])}
+    env = dict(os.environ, TZ=machine_tz, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == [375 / MINUTES_PER_YEAR, (375 + 1440) / MINUTES_PER_YEAR]
 
