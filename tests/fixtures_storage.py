@@ -224,3 +224,185 @@ def cycle_time(number: int, start: datetime | None = None) -> datetime:
     """The time of cycle `number`: 30 s apart from 10:00:00 IST yesterday (recent, so any server keeps it)."""
     start = start or (datetime.now(IST) - timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
     return start + timedelta(seconds=30 * number)
+
+
+# ------------------------------------------------------------------------------- InfluxDB v2 API (bootstrap)
+class FakeInfluxV2:
+    """The part of the InfluxDB OSS v2 HTTP API that influxdb-client uses for bootstrap and writes, written from the
+    v2 API reference (no InfluxDB 2 can be installed here): GET /health, GET /ping, GET /api/v2/orgs, GET and
+    POST /api/v2/buckets, POST /api/v2/write. Token auth on /api/v2 (401 JSON error otherwise), 404 for an unknown
+    org filter or bucket, 422 "conflict" for a duplicate bucket name, and field types fixed per bucket/measurement:
+    a conflicting point is dropped with 422 "partial write ... dropped=N" while the others are stored (2.5+)."""
+
+    def __init__(self, token: str, orgs: tuple[str, ...] = ("op-trading",)):
+        self.token = token
+        self.orgs = {name: f"{n + 1:016x}" for n, name in enumerate(orgs)}
+        self.buckets: dict[str, dict] = {}  # id -> bucket JSON
+        self.writes: list[tuple[str, str]] = []  # (bucket name, accepted line)
+        self.field_types: dict[tuple[str, str, str], str] = {}
+        self.server = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> None:
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _fake_handler(self))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def bucket_named(self, name: str, org_id: str | None = None) -> dict | None:
+        return next((b for b in self.buckets.values() if b["name"] == name and org_id in (None, b["orgID"])), None)
+
+    # request handlers: (status, JSON body or None)
+    def get_orgs(self, query: dict) -> tuple[int, dict]:
+        orgs = [{"id": oid, "name": name, "description": "", "links": {"self": f"/api/v2/orgs/{oid}"}}
+                for name, oid in self.orgs.items()]
+        if "org" in query:
+            orgs = [org for org in orgs if org["name"] == query["org"]]
+            if not orgs:
+                return 404, {"code": "not found", "message": f"organization name \"{query['org']}\" not found"}
+        return 200, {"links": {"self": "/api/v2/orgs"}, "orgs": orgs}
+
+    def get_buckets(self, query: dict) -> tuple[int, dict]:
+        org_id = query.get("orgID") or self.orgs.get(query.get("org", ""), query.get("orgID"))
+        found = [b for b in self.buckets.values()
+                 if query.get("name") in (None, b["name"]) and org_id in (None, b["orgID"])]
+        return 200, {"links": {"self": "/api/v2/buckets"}, "buckets": found}
+
+    def post_bucket(self, body: dict) -> tuple[int, dict]:
+        if not body.get("name") or not body.get("orgID"):
+            return 400, {"code": "invalid", "message": "bucket name and orgID are required"}
+        if body["orgID"] not in self.orgs.values():
+            return 404, {"code": "not found", "message": "organization not found"}
+        if self.bucket_named(body["name"], body["orgID"]):
+            return 422, {"code": "conflict", "message": f"bucket with name {body['name']} already exists"}
+        bucket_id = f"{len(self.buckets) + 101:016x}"
+        bucket = {"id": bucket_id, "orgID": body["orgID"], "type": "user", "name": body["name"],
+                  "description": body.get("description") or "", "retentionRules": body.get("retentionRules", []),
+                  "createdAt": "2025-08-26T04:45:30Z", "updatedAt": "2025-08-26T04:45:30Z", "labels": [],
+                  "links": {"self": f"/api/v2/buckets/{bucket_id}", "org": f"/api/v2/orgs/{body['orgID']}"}}
+        self.buckets[bucket_id] = bucket
+        return 201, bucket
+
+    def post_write(self, query: dict, body: str) -> tuple[int, dict | None]:
+        org_id = self.orgs.get(query.get("org", ""), query.get("org"))
+        bucket = self.bucket_named(query.get("bucket", ""), org_id)
+        if bucket is None:
+            return 404, {"code": "not found", "message": f"bucket \"{query.get('bucket')}\" not found"}
+        dropped, conflict = 0, ""
+        for line in filter(None, body.split("\n")):
+            problem = self._typecheck(bucket["name"], line)
+            if problem:
+                dropped, conflict = dropped + 1, conflict or problem
+            else:
+                self.writes.append((bucket["name"], line))
+        if dropped:
+            return 422, {"code": "unprocessable entity",
+                         "message": f"failure writing points to database: partial write: {conflict} dropped={dropped}"}
+        return 204, None
+
+    def _typecheck(self, bucket: str, line: str) -> str:
+        head, fields, _ = _split_unescaped(line, " ", 3)
+        measurement = _split_unescaped(head, ",", 0)[0]
+        kinds = {}
+        for item in _split_unescaped(fields, ",", 0):
+            key, _, value = item.partition("=")
+            kinds[key] = ("string" if value.startswith('"') else "boolean" if value in ("true", "false")
+                          else "integer" if value.endswith("i") else "float")
+            known = self.field_types.get((bucket, measurement, key), kinds[key])
+            if known != kinds[key]:
+                return (f"field type conflict: input field \"{key}\" on measurement \"{measurement}\" is type "
+                        f"{kinds[key]}, already exists as type {known}")
+        for key, kind in kinds.items():
+            self.field_types[(bucket, measurement, key)] = kind
+        return ""
+
+
+def _split_unescaped(text: str, separator: str, parts: int) -> list[str]:
+    """Split line protocol on a separator that is not escaped and not inside a quoted string."""
+    pieces, current, quoted, escaped = [], [], False, False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            current.append(char)
+            escaped = True
+        elif char == '"':
+            current.append(char)
+            quoted = not quoted
+        elif char == separator and not quoted and (parts == 0 or len(pieces) < parts - 1):
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    return pieces + ["".join(current)]
+
+
+def _fake_handler(fake: FakeInfluxV2):
+    from http.server import BaseHTTPRequestHandler
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # keep test output clean
+            pass
+
+        def do_GET(self):
+            path, query = self._target()
+            if path == "/ping":
+                return self._reply(204, None)
+            if path == "/health":
+                return self._reply(200, {"name": "influxdb", "message": "ready for queries and writes",
+                                         "status": "pass", "checks": [], "version": "v2.7-test", "commit": "test"})
+            if not self._authorised():
+                return None
+            routes = {"/api/v2/orgs": fake.get_orgs, "/api/v2/buckets": fake.get_buckets}
+            if path not in routes:
+                return self._reply(404, {"code": "not found", "message": "path not found"})
+            return self._reply(*routes[path](query))
+
+        def do_POST(self):
+            path, query = self._target()
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            if not self._authorised():
+                return None
+            if path == "/api/v2/buckets":
+                return self._reply(*fake.post_bucket(json.loads(body)))
+            if path == "/api/v2/write":
+                return self._reply(*fake.post_write(query, body))
+            return self._reply(404, {"code": "not found", "message": "path not found"})
+
+        def _target(self):
+            parts = urllib.parse.urlsplit(self.path)
+            return parts.path, dict(urllib.parse.parse_qsl(parts.query))
+
+        def _authorised(self) -> bool:
+            if self.headers.get("Authorization") == f"Token {fake.token}":
+                return True
+            self._reply(401, {"code": "unauthorized", "message": "unauthorized access"})
+            return False
+
+        def _reply(self, status: int, body: dict | None):
+            data = b"" if body is None else json.dumps(body).encode()
+            self.send_response(status)
+            if body is not None:
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+@pytest.fixture
+def fake_influx():
+    fake = FakeInfluxV2(token="test-token-" + uuid.uuid4().hex)
+    fake.start()
+    yield fake
+    fake.stop()

@@ -1,0 +1,1 @@
+"""Servers the product can use: bootstrap and health checks (InfluxDB, Redis, ...). Each returns `Check` lines."""
