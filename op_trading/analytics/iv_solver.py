@@ -79,7 +79,8 @@ def _keep_on_side(s, proposed, s_c, lower):
     wild = ~np.isfinite(proposed)
     bad_lower = lower & (wild | (proposed <= 0.0) | (proposed > s_c))
     bad_upper = ~lower & (wild | (proposed < s_c))
-    fixed = np.where(lower, np.where(proposed > s_c, 0.5 * (s + s_c), 0.5 * s), np.where(wild, 2.0 * s, 0.5 * (s + s_c)))
+    toward_s_c = 0.5 * (s + s_c)
+    fixed = np.where(lower, np.where(proposed > s_c, toward_s_c, 0.5 * s), np.where(wild, 2.0 * s, toward_s_c))
     bad = bad_lower | bad_upper
     return np.where(bad, fixed, proposed), bad
 
