@@ -226,18 +226,18 @@ class ParticipantImporter:
             raise Offline(getattr(error, "reason", None) or error) from None
 
     def _fetch_participant(self, opener, name: str) -> Check:
-        url = f"{self.archive_root}/{name}"
+        url, label = f"{self.archive_root}/{name}", f"Download {name}"
         try:
             body = self._get(opener, url)
             if body is None:
-                return Check(name, Status.SKIPPED, "not published yet (NSE posts it after the close, ~18:30 IST)")
+                return Check(label, Status.SKIPPED, "not published yet (NSE posts it after the close, ~18:30 IST)")
             text = body.decode("utf-8-sig", errors="replace")
             report = pa.parse_participant_csv(text, name, "nse")
         except (RuntimeError, pa.ParticipantDataError) as error:
-            return Check(name, Status.WARN, f"{error}; download it from {url} into {self.folder} by hand")
+            return Check(label, Status.WARN, f"{error}; download it from {url} into {self.folder} by hand")
         atomic_write_text(self.folder / name, text)
         log.info("downloaded %s", name)
-        return Check(name, Status.OK, f"downloaded ({report.day:%d-%b-%Y})")
+        return Check(label, Status.OK, f"downloaded ({report.day:%d-%b-%Y})")
 
     def _fetch_cash(self, opener) -> Check:
         url = self.nse_home + FII_DII_PATH
@@ -245,12 +245,12 @@ class ParticipantImporter:
             self._get(opener, self.nse_home + "/")  # the API answers only with the cookies of a prior page visit
             body = self._get(opener, url)
             if body is None:
-                return Check("FII/DII cash", Status.SKIPPED, "NSE has no FII/DII data right now")
+                return Check("Download FII/DII cash", Status.SKIPPED, "NSE has no FII/DII data right now")
             text = body.decode("utf-8-sig", errors="replace")
             report = pa.parse_fii_dii_json(text, "NSE fiidiiTradeReact", "nse")
         except (RuntimeError, pa.ParticipantDataError) as error:
-            return Check("FII/DII cash", Status.WARN, str(error))
+            return Check("Download FII/DII cash", Status.WARN, str(error))
         name = cash_file_name(report.day)
         if not (self.folder / name).exists():
             atomic_write_text(self.folder / name, text)
-        return Check("FII/DII cash", Status.OK, f"{name} ({report.day:%d-%b-%Y})")
+        return Check("Download FII/DII cash", Status.OK, f"{name} ({report.day:%d-%b-%Y})")
