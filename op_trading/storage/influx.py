@@ -39,7 +39,8 @@ class InfluxSink:
 
     def __init__(self, url: str, token: str, org: str, bucket: str, batch_size: int = 5000,
                  spool_dir: Path | str | None = None, routes: Mapping[str, str] | None = None,
-                 spool_max_mb: int = 512, timeout_ms: int = 10_000) -> None:
+                 spool_max_mb: int = 512, timeout_ms: int = 10_000,
+                 backoff_seconds: tuple[float, float] = (BACKOFF_START_SECONDS, BACKOFF_MAX_SECONDS)) -> None:
         self.url, self.org, self.bucket = url, org, bucket
         self.batch_size = max(1, batch_size)
         self.routes = dict(routes or {})
@@ -47,8 +48,11 @@ class InfluxSink:
         self._token, self._timeout_ms = token or "", timeout_ms
         self._client = self._write_api = None
         self._lock = threading.Lock()
-        self._next_attempt = 0.0  # monotonic time before which a down server is not tried again by write()
-        self._backoff = BACKOFF_START_SECONDS
+        # after a failure, write() leaves a down server alone for a while (doubling up to the maximum), so a cycle
+        # is not slowed by a timeout every time; flush() always tries
+        self._next_attempt = 0.0
+        self._backoff_start, self._backoff_max = backoff_seconds
+        self._backoff = self._backoff_start
         self._last_error = ""
 
     @classmethod
@@ -169,14 +173,14 @@ class InfluxSink:
                                             f"{server_message(error)}", dropped_count(error))
         except (HTTPError, OSError) as error:
             return self._failure(True, f"{self.url} unreachable: {type(error).__name__}: {error}", None)
-        self._backoff, self._next_attempt = BACKOFF_START_SECONDS, 0.0
+        self._backoff, self._next_attempt = self._backoff_start, 0.0
         return None
 
     def _failure(self, retryable: bool, reason: str, dropped: int | None) -> "_Failure":
         self._last_error = reason
         if retryable:
             self._next_attempt = time.monotonic() + self._backoff
-            self._backoff = min(self._backoff * 2, BACKOFF_MAX_SECONDS)
+            self._backoff = min(self._backoff * 2, self._backoff_max)
         log.warning("InfluxDB write failed (%s): %s", "spooled" if retryable else "refused", reason)
         return _Failure(retryable, reason, dropped)
 
