@@ -166,7 +166,7 @@ class Sandbox:
         self.stopping = False
         self._server = SandboxHTTPServer((self.host, self.port), self)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"kite-sandbox-{self.port}", daemon=True)
         self._thread.start()
         return self

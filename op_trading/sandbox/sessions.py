@@ -57,8 +57,9 @@ class Session:
 
 
 class SessionStore:
-    def __init__(self, seed: int, wall_clock=time.time) -> None:
+    def __init__(self, seed: int, wall_clock=time.time, request_token_ttl: float = REQUEST_TOKEN_TTL) -> None:
         self.api_key, self.api_secret = derive_credentials(seed)
+        self.request_token_ttl = request_token_ttl
         self._wall = wall_clock
         self._lock = threading.Lock()
         self._request_tokens: dict[str, tuple[str, float]] = {}  # token -> (user_id, issued at)
@@ -79,12 +80,12 @@ class SessionStore:
         if not given_checksum:
             raise input_error("`checksum` should be minimum 6 characters in length.")
         if api_key != self.api_key:
-            raise token_error("Invalid `api_key`.")
+            raise input_error("Invalid `api_key`.")
         if not secrets.compare_digest(given_checksum, checksum(api_key, request_token, self.api_secret)):
             raise token_error("Invalid `checksum`.")
         with self._lock:
             entry = self._request_tokens.pop(request_token, None)
-        if entry is None or self._wall() - entry[1] > REQUEST_TOKEN_TTL:
+        if entry is None or self._wall() - entry[1] > self.request_token_ttl:
             raise token_error("Token is invalid or has expired.")
         return self.issue(entry[0])
 
