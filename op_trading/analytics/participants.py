@@ -28,7 +28,6 @@ Metrics per participant (index derivatives only, the part traders read):
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from dataclasses import dataclass
