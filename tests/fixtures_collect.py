@@ -146,3 +146,35 @@ def bs_price(spot: float, strike: float, expiry: date, now: datetime, kind: str,
     if kind == "CE":
         return spot * n(d1) - strike * math.exp(-r * t) * n(d2)
     return strike * math.exp(-r * t) * n(-d2) - spot * n(-d1)
+
+
+# --- the local simulator with the official client ----------------------------------------------------------------
+
+def sim_settings(mode: str = "development", **overrides: str):
+    """Settings of the test's project home, with overrides (values as they would appear in .env)."""
+    from op_trading.config.settings import load_settings
+
+    return load_settings(mode, {key: str(value) for key, value in overrides.items()})
+
+
+def start_simulator(start_at: str, **options):
+    """A Sandbox on a free port with its clock at `start_at` (IST); the caller stops it."""
+    from op_trading.sandbox.server import Sandbox
+
+    return Sandbox(port=0, seed=42, start_at=start_at, **options).start()
+
+
+def sim_kite(sandbox):
+    from kiteconnect import KiteConnect
+
+    return KiteConnect(api_key=sandbox.api_key, access_token=sandbox.issue_access_token(), root=sandbox.url)
+
+
+def sim_collector(sandbox, settings=None, persistent_cache: bool = False):
+    """The production wiring (`build_collector`) pointed at the simulator, labelled mock."""
+    from op_trading.collectors.loop import LoopClock
+    from op_trading.runtime.collect import Feed, build_collector
+
+    feed = Feed("mock", sim_kite(sandbox), LoopClock(sandbox.clock.now, sandbox.clock.speed),
+                persistent_cache=persistent_cache)
+    return build_collector(settings or sim_settings(), feed), feed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Mapping
 
 from op_trading.collectors.universe import Universe, build_universe, overfetch_margin
@@ -47,8 +48,14 @@ class MarketData:
         self._margins: dict[tuple, int] = {}
         self.dumps: dict[str, LoadedDump] = {}
 
-    def universe(self, today: date, now: datetime, timed_call: Callable[..., Any], stats: Any) -> Universe:
-        """Today's universe, loading the dumps on a new day (or retrying a provisional one)."""
+    def universe(self, today: date, now: datetime, timed_call: Callable[..., Any] | None = None,
+                 stats: Any = None) -> Universe:
+        """Today's universe, loading the dumps on a new day (or retrying a provisional one).
+
+        `timed_call(fetch, exchange)` lets the cycle time the fetches; `stats.instrument_calls` counts them.
+        """
+        timed_call = timed_call or (lambda function, *args: function(*args))
+        stats = stats if stats is not None else SimpleNamespace(instrument_calls=0)
         if self._universe is not None and self._universe.day == today:
             if self._current or now - self._loaded_at < self.retry_after:
                 return self._universe

@@ -1,0 +1,251 @@
+"""Run collection: live Kite or the in-process simulator, cycles into the configured sinks, one result at the end.
+
+`run_collection(settings, cycles=None, stop_event=None, on_cycle=callback)` is what the menus, the `collect`
+command and the long-running service call. It never prints: each cycle (or failed cycle) is handed to `on_cycle`
+as a `CycleReport`, and the run ends with an `Outcome`.
+
+* DATA_SOURCE_MODE=live: the stored Kite token (AuthRequired when there is none). DATA_SOURCE_MODE=mock: a
+  simulator started in this process on a free port; every record says source=mock and the outcome says so.
+* MOCK_FALLBACK_ENABLED (development only): when the live session cannot be opened, collect from the simulator
+  instead, labelled mock everywhere and warned about. Refused in production mode. A token rejected in the middle
+  of a run is never papered over with mock data: the run stops and says to log in again.
+* `cycles=None` runs until `stop_event` is set, following market hours and holidays; a given number of cycles
+  (the one-off `collect` command) runs at once whatever the hour, unless `market_hours=True` is passed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from op_trading.outcome import Check, ExitCode, Outcome, Status, Table, failed, ok, warn
+
+log = logging.getLogger(__name__)
+
+MOCK_LABEL = "MOCK DATA (local simulator, not market data)"
+
+
+@dataclass
+class Feed:
+    """Where quotes come from for this run."""
+
+    source: str  # "live" / "mock"
+    kite: Any
+    clock: Any  # LoopClock
+    checks: list[Check] = field(default_factory=list)
+    persistent_cache: bool = True  # live dumps are cached on disk per day; simulator dumps stay in memory
+
+
+@dataclass
+class CycleReport:
+    number: int
+    source: str
+    cycle: Any = None  # CycleResult, None when the cycle failed
+    writes: list = field(default_factory=list)  # WriteResult per sink
+    problems: list[str] = field(default_factory=list)  # records that could not become points
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and not self.problems and all(write.ok for write in self.writes)
+
+    def line(self) -> str:
+        """One line for a console or log: time, counts, calls, timings, sinks."""
+        if self.cycle is None:
+            return f"cycle {self.number} failed: {self.error}"
+        stats = self.cycle.stats
+        sinks = "; ".join(write.summary() for write in self.writes) or "no sinks"
+        return (f"{self.cycle.timestamp} [{self.source}] legs={stats.legs} ov={stats.overviews} "
+                f"quote_calls={stats.quote_calls} wall={stats.wall_ms:.0f}ms cpu={stats.cpu_ms:.1f}ms "
+                f"net={stats.network_ms:.0f}ms | {sinks}")
+
+
+@dataclass
+class Totals:
+    cycles: int = 0
+    failed_cycles: int = 0
+    legs: int = 0
+    overviews: int = 0
+    quote_calls: int = 0
+    api_calls: int = 0
+    wall_ms: float = 0.0
+    cpu_ms: float = 0.0
+    max_wall_ms: float = 0.0
+    sink_failures: int = 0
+    warnings: set = field(default_factory=set)
+
+    def add(self, report: CycleReport) -> None:
+        if report.cycle is None:
+            self.failed_cycles += 1
+            return
+        stats = report.cycle.stats
+        self.cycles += 1
+        self.legs += stats.legs
+        self.overviews += stats.overviews
+        self.quote_calls += stats.quote_calls
+        self.api_calls += stats.api_calls
+        self.wall_ms += stats.wall_ms
+        self.cpu_ms += stats.cpu_ms
+        self.max_wall_ms = max(self.max_wall_ms, stats.wall_ms)
+        self.sink_failures += sum(write.failed for write in report.writes) + len(report.problems)
+        if len(self.warnings) < 50:  # the same few warnings repeat every cycle; keep memory flat
+            self.warnings.update(report.cycle.warnings)
+
+
+class CollectionSession:
+    """Runs a collector cycle, writes the records to every sink, reports, and keeps totals."""
+
+    def __init__(self, collector: Any, sinks: list, source: str, on_cycle: Callable[[CycleReport], None] | None):
+        self.collector, self.sinks, self.source, self.on_cycle = collector, sinks, source, on_cycle
+        self.totals = Totals()
+        self._number = 0
+
+    def run_cycle(self) -> CycleReport:
+        from op_trading.storage.schema import points_from_records
+
+        result = self.collector.run_cycle()
+        points, problems = points_from_records(result.records)
+        writes = [sink.write(points) for sink in self.sinks]
+        return self._report(CycleReport(self._number + 1, self.source, result, writes, problems))
+
+    def failed(self, error: BaseException) -> None:
+        self._report(CycleReport(self._number + 1, self.source, error=f"{type(error).__name__}: {error}"))
+
+    def _report(self, report: CycleReport) -> CycleReport:
+        self._number += 1
+        self.totals.add(report)
+        if self.on_cycle:
+            self.on_cycle(report)
+        return report
+
+
+def run_collection(settings, cycles: int | None = None, stop_event: threading.Event | None = None,
+                   on_cycle: Callable[[CycleReport], None] | None = None,
+                   market_hours: bool | None = None) -> Outcome:
+    """Collect `cycles` cycles (None: until `stop_event`), write them to the sinks, return what happened."""
+    from op_trading.collectors.loop import run_loop
+    from op_trading.storage import StorageConfigError, open_sinks
+
+    with ExitStack() as stack:
+        feed = _open_feed(settings, stack)
+        if isinstance(feed, Outcome):
+            return feed
+        try:
+            sinks = open_sinks(settings)
+        except StorageConfigError as error:
+            return failed(str(error), exit_code=ExitCode.USAGE)
+        for sink in sinks:
+            stack.callback(sink.close)
+        session = CollectionSession(build_collector(settings, feed), sinks, feed.source, on_cycle)
+        result = run_loop(session.run_cycle, interval=settings["COLLECTION_INTERVAL_SECONDS"], clock=feed.clock,
+                          cycles=cycles, stop_event=stop_event, on_error=session.failed,
+                          market_hours=cycles is None if market_hours is None else market_hours)
+        for sink in sinks:
+            sink.flush()
+        return _outcome(result, session.totals, feed)
+
+
+def build_collector(settings, feed: Feed):
+    """A Collector wired to the feed's Kite client (every call through the shared limiter) and the settings."""
+    from op_trading.collectors.baselines import DayBaselines
+    from op_trading.collectors.cycle import Collector
+    from op_trading.collectors.iv import AnalyticsIv
+    from op_trading.collectors.market_data import MarketData
+    from op_trading.kite.client import call
+    from op_trading.market.indices import selected
+    from op_trading.market.instruments import InstrumentCache
+
+    data_dir = settings.path("DATA_DIR")
+    cache = InstrumentCache(data_dir / "cache" / "instruments" if feed.persistent_cache else None)
+    market = MarketData(lambda exchange: call(feed.kite, "instruments", exchange), cache,
+                        selected(settings["INDICES"]))
+    raw_dir = data_dir / "debug" / "quotes" if settings["DEBUG_SAVE_RAW_QUOTES"] else None
+    return Collector(lambda keys: call(feed.kite, "quote", keys), market,
+                     DayBaselines(data_dir / "state" / "baselines", feed.source), AnalyticsIv.from_settings(settings),
+                     offsets=settings["STRIKE_OFFSETS"], batch_size=settings["QUOTE_BATCH_SIZE"],
+                     source=feed.source, clock=feed.clock.now, raw_quote_dir=raw_dir)
+
+
+def _open_feed(settings, stack: ExitStack) -> Feed | Outcome:
+    from op_trading.kite.errors import AuthRequired, KiteSetupError
+
+    if settings["DATA_SOURCE_MODE"] == "mock":
+        return open_mock_feed(settings, stack)
+    try:
+        return open_live_feed(settings)
+    except (AuthRequired, KiteSetupError) as error:
+        if not settings["MOCK_FALLBACK_ENABLED"]:
+            return failed(f"Live collection cannot start: {error}", exit_code=ExitCode.AUTH_REQUIRED)
+        if settings.mode == "production":
+            return failed(f"Live collection cannot start: {error}. MOCK_FALLBACK_ENABLED is refused in "
+                          "production mode: log in to Kite instead.", exit_code=ExitCode.AUTH_REQUIRED)
+        feed = open_mock_feed(settings, stack)
+        feed.checks.insert(0, Check("Fallback to mock", Status.WARN,
+                                    f"live Kite unavailable ({error}); MOCK_FALLBACK_ENABLED is on, so this run "
+                                    "collects simulator data, labelled source=mock"))
+        log.warning("live Kite unavailable (%s): collecting MOCK data from the local simulator", error)
+        return feed
+
+
+def open_live_feed(settings) -> Feed:
+    from op_trading.collectors.loop import LoopClock
+    from op_trading.kite.client import authenticated_kite
+
+    kite = authenticated_kite(settings)
+    return Feed("live", kite, LoopClock(), [Check("Data source", Status.OK, f"live Kite at {kite.root}")])
+
+
+def open_mock_feed(settings, stack: ExitStack) -> Feed:
+    """A simulator in this process on a free port, stopped when the run ends; a client with a fresh token."""
+    from kiteconnect import KiteConnect
+
+    from op_trading.collectors.loop import LoopClock
+    from op_trading.sandbox.server import Sandbox
+
+    # Port 0: a private simulator for this run, never clashing with one started from the menu on SIMULATOR_PORT.
+    sandbox = Sandbox.from_settings(settings, port=0, rate_limits=True).start()
+    stack.callback(sandbox.stop)
+    kite = KiteConnect(api_key=sandbox.api_key, access_token=sandbox.issue_access_token(), root=sandbox.url,
+                       timeout=settings["KITE_REQUEST_TIMEOUT_SECONDS"])
+    clock = LoopClock(sandbox.clock.now, sandbox.clock.speed)
+    return Feed("mock", kite, clock, [Check("Data source", Status.WARN, f"{MOCK_LABEL} at {sandbox.url}")],
+                persistent_cache=False)
+
+
+def _outcome(result, totals: Totals, feed: Feed) -> Outcome:
+    checks = list(feed.checks)
+    checks += [Check("Warning", Status.WARN, text) for text in sorted(totals.warnings)[:10]]
+    if totals.sink_failures:
+        checks.append(Check("Storage", Status.WARN, f"{totals.sink_failures} points failed or were refused"))
+    if result.errors:
+        checks.append(Check("Failed cycles", Status.WARN, f"{result.errors}; last: {result.last_error}"))
+    data = {"source": feed.source, "reason": result.reason, "cycles": totals.cycles, "errors": result.errors,
+            "legs": totals.legs, "overviews": totals.overviews, "quote_calls": totals.quote_calls,
+            "api_calls": totals.api_calls, "waits": result.waits[-5:]}
+    tables = (_summary_table(totals),) if totals.cycles else ()
+    label = f" [{MOCK_LABEL}]" if feed.source == "mock" else ""
+    if result.auth_failed:
+        return failed(result.message + label, checks=tuple(checks), tables=tables, data=data,
+                      exit_code=ExitCode.AUTH_REQUIRED)
+    message = (f"{totals.cycles} cycle(s) collected{label}: {totals.legs} legs, {totals.overviews} overviews, "
+               f"{totals.quote_calls} quote call(s)")
+    if result.reason == "stopped":
+        message += " (stopped)"
+    if totals.cycles == 0 and result.errors:
+        return failed(f"No cycle succeeded: {result.last_error}", checks=tuple(checks), data=data)
+    worrying = any(check.status == Status.WARN for check in checks)
+    return (warn if worrying else ok)(message, checks=tuple(checks), tables=tables, data=data)
+
+
+def _summary_table(totals: Totals) -> Table:
+    per_cycle = totals.cycles or 1
+    rows = (("cycles", totals.cycles), ("legs per cycle", round(totals.legs / per_cycle, 1)),
+            ("quote calls per cycle", round(totals.quote_calls / per_cycle, 2)),
+            ("API calls (incl. instrument dumps)", totals.api_calls),
+            ("mean wall time per cycle (ms)", round(totals.wall_ms / per_cycle, 1)),
+            ("max wall time (ms)", round(totals.max_wall_ms, 1)),
+            ("mean CPU time excl. network (ms)", round(totals.cpu_ms / per_cycle, 2)))
+    return Table("Collection", ("measure", "value"), rows)
