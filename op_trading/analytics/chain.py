@@ -17,8 +17,8 @@ Methods
 - IV skew = put IV at ATM − d minus call IV at ATM + d, averaged over the nearest `pairs` distances d at which both
   strikes are listed with an IV. Positive: downside puts are richer than upside calls (the usual index smile).
 - IV percentile = share of past daily closing ATM IVs strictly below today's value (0–100).
-  IV rank = (today − min) / (max − min) × 100 over the same history. Both None without history (rank also when
-  max = min). History = one value per IST day (the day's last), the current day excluded.
+  IV rank = (today − min) / (max − min) × 100 with min and max taken over that history and today's value (so a new
+  high is 100, a new low 0). Both None without history (rank also when max = min). History = one value per IST day (the day's last), the current day excluded.
 - OI change per strike = OI − day-open OI (positive when OI grew). Buildup, with thresholds from settings
   (BUILDUP_PRICE_THRESHOLD_PERCENT, BUILDUP_OI_THRESHOLD_PERCENT) applied to the % changes since the day open:
   price ↑ and OI ↑ = long buildup; price ↑ and OI ↓ = short covering; price ↓ and OI ↑ = short buildup;
@@ -144,9 +144,10 @@ def iv_percentile(current: float | None, history: Iterable[float | None]) -> flo
 
 def iv_rank(current: float | None, history: Iterable[float | None]) -> float | None:
     past = [value for value in (finite(item) for item in history) if value is not None]
-    if finite(current) is None or not past or max(past) == min(past):
+    if finite(current) is None or not past:
         return None
-    return 100.0 * (current - min(past)) / (max(past) - min(past))
+    low, high = min(past + [current]), max(past + [current])  # today's value is part of the range: 0..100
+    return None if high == low else min(100.0, max(0.0, 100.0 * (current - low) / (high - low)))
 
 
 def daily_closes(rows: Iterable[Mapping[str, Any]], field: str, before: date | None = None) -> list[float]:

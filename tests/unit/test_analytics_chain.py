@@ -72,8 +72,9 @@ def test_iv_percentile_and_rank():
     history = [0.10, 0.12, 0.14, 0.16, 0.18]
     assert chain.iv_percentile(0.15, history) == pytest.approx(60.0)
     assert chain.iv_rank(0.15, history) == pytest.approx(62.5)
-    assert chain.iv_percentile(0.15, []) is None and chain.iv_rank(0.15, [0.2, 0.2]) is None
+    assert chain.iv_percentile(0.15, []) is None and chain.iv_rank(0.2, [0.2, 0.2]) is None
     assert chain.iv_percentile(0.15, [math.nan, None, 0.1]) == 100.0
+    assert chain.iv_rank(0.25, history) == 100.0 and chain.iv_rank(0.05, history) == 0.0  # new high / new low
 
 
 def test_daily_closes_take_the_last_value_of_each_day_before_today():
