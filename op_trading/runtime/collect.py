@@ -130,15 +130,15 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
     from op_trading.storage import StorageConfigError, open_sinks
 
     with ExitStack() as stack:
-        feed = _open_feed(settings, stack)
-        if isinstance(feed, Outcome):
-            return feed
         try:
             sinks = open_sinks(settings)
         except StorageConfigError as error:
             return failed(str(error), exit_code=ExitCode.USAGE)
         for sink in sinks:
             stack.callback(sink.close)
+        feed = _open_feed(settings, stack)
+        if isinstance(feed, Outcome):
+            return feed
         session = CollectionSession(build_collector(settings, feed), sinks, feed.source, on_cycle)
         result = run_loop(session.run_cycle, interval=settings["COLLECTION_INTERVAL_SECONDS"], clock=feed.clock,
                           cycles=cycles, stop_event=stop_event, on_error=session.failed,
