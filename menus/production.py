@@ -30,7 +30,7 @@ PRODUCTION = Menu("production", "Production", (
          requires=("KITE_API_KEY", "token"),
          help="Validates config and token, bootstraps storage, then runs the service in the foreground."),
     Sequence("all", "Complete production setup with all features",
-             ("setup.requirements", "setup.prerequisites", "setup.structure", "setup.services", "token_status",
+             ("setup.requirements", "setup.prerequisites", "setup.structure", "setup.services", "login",
               "setup.validate", "deploy"), stop_on_failure=True),
     Leaf("token_status", "Kite token status", "kite.token_status", hidden=True),
 ), help="Live data from Kite Connect.")

@@ -52,6 +52,17 @@ def run_item(item: str = typer.Argument(..., help="Item id path, e.g. setup.requ
     raise typer.Exit(run_one(item, _parse_sets(set_), auto))
 
 
+@app.command("collect")
+def collect(cycles: Optional[int] = typer.Option(None, "--cycles", min=1, help="Stop after this many cycles "
+                                                "(default: run on the market schedule until Ctrl-C)."),
+            mode: Optional[Mode] = typer.Option(None, "--mode", help="Mode whose profile defaults apply."),
+            set_: List[str] = typer.Option([], "--set", help=SET_HELP, metavar="KEY=VALUE")) -> None:
+    """Collect index overviews and ATM option legs into the configured storage (the main job)."""
+    from op_trading.ui.app import collect_command
+
+    raise typer.Exit(collect_command(cycles, mode.value if mode else None, _parse_sets(set_)))
+
+
 @app.command("tree")
 def tree() -> None:
     """Print every menu item with its number path and id."""

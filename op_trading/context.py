@@ -49,8 +49,9 @@ class Interaction(Protocol):
 
     def progress(self, description: str, total: float | None = None) -> AbstractContextManager[Progress]: ...
 
-    def live(self, frame: Callable[[], Any], refresh_seconds: float, stop: Callable[[], bool] | None = None) -> None:
-        """Show `frame()` (an Outcome) again every `refresh_seconds` until Ctrl-C or `stop()` is true."""
+    def live(self, frame: Callable[[], Any], refresh_seconds: float, stop: Callable[[], bool] | None = None) -> bool:
+        """Show `frame()` (an Outcome) again every `refresh_seconds` until Ctrl-C or `stop()` is true.
+        Returns True when the user stopped it with Ctrl-C."""
         ...
 
 

@@ -86,4 +86,8 @@ def from_checks(checks: list[Check] | tuple[Check, ...], message: str, **kwargs:
     statuses = [check.status for check in checks] or [Status.OK]
     worst = min(statuses, key=lambda status: status.worst_first)
     status = Status.OK if worst is Status.SKIPPED else worst
+    if status in (Status.WARN, Status.FAILED):
+        names = [check.name for check in checks if check.status is status]
+        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        message = f"{message}; {'failed' if status is Status.FAILED else 'warnings'}: {shown}"
     return Outcome(status, message, checks=tuple(checks), **kwargs)

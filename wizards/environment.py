@@ -60,8 +60,7 @@ MONITORING = Section("monitoring", "Monitoring and health checks", (
 DATABASE = Section("database", "Database (InfluxDB, infinite retention)", (
     Field("STORAGE_SINKS", "Where collected data is stored",
           "Comma list of embedded (default, no server), influxdb, csv, json.",
-          default="embedded,csv", kind="list", choices=("embedded", "influxdb", "csv", "json"),
-          profiles={"production": "embedded,influxdb,csv"}),
+          default="embedded,csv", kind="list", choices=("embedded", "influxdb", "csv", "json")),
     Field("DATA_DIR", "Data folder", "Embedded store, CSV files, spool and caches live here.", default="data",
           kind="path"),
     Field("INFLUXDB_URL", "InfluxDB URL (empty = not used)",

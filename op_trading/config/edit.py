@@ -21,21 +21,22 @@ from op_trading.outcome import Check, ExitCode, Outcome, Status, failed, ok
 EXPLICIT_SOURCES = ("override", "environment")
 
 
-def edit_fields(ctx: RunContext, fields: tuple[str, ...], title: str = "Configuration") -> Outcome:
+def edit_fields(ctx: RunContext, fields: tuple[str, ...]) -> Outcome:
     definitions = declared_fields()
     answers = {name: ctx.ui.ask(_question(definitions[name], ctx)) for name in fields}
     changes = {name: value for name, value in answers.items() if _should_write(ctx, definitions[name], value)}
     path = save(changes)
     checks = [Check(name, Status.OK, f"{_shown(definitions[name], value)} ({'saved' if name in changes else 'kept'})")
               for name, value in answers.items()]
-    where = f"{len(changes)} saved to {path}" if changes else "nothing changed"
-    return ok(f"{title}: {where}", checks=tuple(checks), data={"changes": sorted(changes)})
+    where = f"{len(changes)} saved to {path}" if changes else f"nothing changed in {path}"
+    return ok(where, checks=tuple(checks), data={"changes": sorted(changes)})
 
 
 def save(changes: dict[str, str]) -> Path:
-    """Write values to the project's `.env`, creating it from the template when it does not exist yet."""
+    """Write values to the project's `.env`, creating it from the documented template when it does not exist yet
+    (so a walk through the wizard always leaves a complete `.env`, even when every value was kept)."""
     path = paths.env_file()
-    if changes and not path.exists():
+    if not path.exists():
         from op_trading.config.template import render_template
 
         atomic_write_text(path, render_template(), private=True)

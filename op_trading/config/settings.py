@@ -84,7 +84,20 @@ def load_settings(mode: str | None = None, overrides: Mapping[str, str] | None =
             text, source = f.default_for(mode), "default"
             value = parse_value(f, text)
         settings.values[name], settings.texts[name], settings.sources[name] = value, text, source
+    for name, message in cross_field_problems(settings.values, mode):
+        settings.errors.setdefault(name, message)
     return settings
+
+
+def cross_field_problems(values: Mapping[str, Any], mode: str | None) -> list[tuple[str, str]]:
+    """Combinations that are each valid alone but not together."""
+    problems = []
+    if "influxdb" in values["STORAGE_SINKS"] and not values["INFLUXDB_URL"]:
+        problems.append(("STORAGE_SINKS", "STORAGE_SINKS includes influxdb but INFLUXDB_URL is empty"))
+    if mode == "production" and values["MOCK_FALLBACK_ENABLED"]:
+        problems.append(("MOCK_FALLBACK_ENABLED", "MOCK_FALLBACK_ENABLED is refused in production: production "
+                         "never falls back to mock data"))
+    return problems
 
 
 def _first_value(f: Field, mode: str | None, layers) -> tuple[str, str]:

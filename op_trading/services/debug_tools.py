@@ -17,7 +17,7 @@ DEBUG_FIELDS = ("LOG_LEVEL", "DEBUG_SAVE_RAW_QUOTES")
 
 
 def initialize_debug_tools(ctx) -> Outcome:
-    edited = edit_fields(ctx, DEBUG_FIELDS, "Debug tools")
+    edited = edit_fields(ctx, DEBUG_FIELDS)
     settings = ctx.reload()
     checks = list(edited.checks)
     capture = settings.path("DATA_DIR") / "debug"

@@ -23,8 +23,6 @@ def config_checks(settings, mode: str | None) -> list[Check]:
     checks = [Check(name, Status.FAILED, message) for name, message in settings.errors.items()]
     checks += [Check(name, Status.FAILED, f"required for {mode} mode; run the Environment configuration wizard")
                for name in settings.missing(mode)]
-    if mode == "production" and settings["MOCK_FALLBACK_ENABLED"]:
-        checks.append(Check("MOCK_FALLBACK_ENABLED", Status.FAILED, "production never falls back to mock data"))
     if mode == "production" and settings["DATA_SOURCE_MODE"] == "mock":
         checks.append(Check("DATA_SOURCE_MODE", Status.WARN, "production is set to mock data (labelled mock)"))
     if not checks:
@@ -64,6 +62,6 @@ def embedded_store_check(settings) -> Check:
 
 
 def dry_cycle_check(settings) -> Check:
-    from op_trading.runtime.collect import dry_cycle
+    from op_trading.runtime.checks import dry_cycle
 
     return dry_cycle(settings)

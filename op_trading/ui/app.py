@@ -102,6 +102,21 @@ def run_one(path: str, overrides: dict[str, str], auto: bool) -> int:
     return result.code()
 
 
+def collect_command(cycles: int | None, mode: str | None, overrides: dict[str, str]) -> int:
+    from op_trading.runtime.actions import collect
+
+    console = _console()
+    problems = configuration_problems(mode, overrides)
+    if problems:
+        for problem in problems:
+            console.print(f"Configuration problem: {problem}")
+        return ExitCode.USAGE
+    engine = _engine(HeadlessUI(console), mode, overrides, auto=True)
+    result = collect(engine.ctx, cycles=cycles)
+    render.outcome(console, result, "collect")
+    return result.code()
+
+
 def print_tree() -> int:
     from menus import ROOT
     from op_trading.ui.model import Menu, visible

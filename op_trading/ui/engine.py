@@ -13,6 +13,7 @@ from op_trading import PRODUCT_NAME, __version__
 from op_trading.actions import resolve
 from op_trading.config.settings import load_settings
 from op_trading.context import Interrupted, NoAnswer, RunContext
+from op_trading.kite.tokens import token_state
 from op_trading.outcome import ExitCode, Outcome, Status, failed, skipped
 from op_trading.ui import render
 from op_trading.ui.io import ConsoleUI, describe_bad_input
@@ -107,9 +108,9 @@ class Engine:
             return ""
         for need in node.requires:
             if need == "token":
-                summary = token_summary(self.ctx.settings)
-                if not summary.startswith("valid"):
-                    return f"needs a valid Kite token (token {summary}) — Production > Kite Connect authentication setup"
+                state = token_state(self.ctx.settings)
+                if not state.usable:
+                    return f"needs a valid Kite token (token {state.summary}) — Production > Kite Connect authentication setup"
             elif self.ctx.settings.values.get(need) in (None, "", []):
                 return f"needs {need} — run Environment configuration wizard"
         return ""
@@ -124,7 +125,7 @@ class Engine:
 
     def _run_item(self, path: str, node: Leaf | Configure) -> Outcome:
         if isinstance(node, Configure):
-            action, params = resolve("config.edit"), {"fields": node.fields, "title": node.title}
+            action, params = resolve("config.edit"), {"fields": node.fields}
         else:
             action, params = resolve(node.action), dict(node.params)
         try:
@@ -167,7 +168,8 @@ def combine(title: str, steps: list[tuple[str, Outcome]]) -> Outcome:
     """One outcome for a sequence: the worst step decides the status; special exit codes survive."""
     failures = [name for name, result in steps if result.status is Status.FAILED]
     codes = {result.exit_code for _, result in steps if result.exit_code is not None}
-    exit_code = next((code for code in (ExitCode.AUTH_REQUIRED, ExitCode.USAGE) if code in codes), None)
+    exit_code = next((code for code in (ExitCode.INTERRUPTED, ExitCode.AUTH_REQUIRED, ExitCode.USAGE)
+                      if code in codes), None)
     if failures:
         return Outcome(Status.FAILED, f"{len(failures)} of {len(steps)} steps failed: {', '.join(failures)}",
                        exit_code=exit_code)
@@ -179,8 +181,4 @@ def combine(title: str, steps: list[tuple[str, Outcome]]) -> Outcome:
 
 def token_summary(settings) -> str:
     """The Kite token state for the header; cheap (reads one small file, imports no Kite client)."""
-    try:
-        from op_trading.kite.tokens import token_state
-    except ImportError:  # the token store is not installed in this build
-        return "missing"
     return token_state(settings).summary

@@ -20,6 +20,7 @@ from op_trading.ui import render
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_SHOWN = 20
+HEADLESS_FRAME_SECONDS = 60.0
 
 
 def describe_bad_input(text: str) -> str:
@@ -102,21 +103,26 @@ class ConsoleUI:
             task = bar.add_task(description, total=total)
             yield _RichProgress(bar, task)
 
-    def live(self, frame: Callable[[], Any], refresh_seconds: float, stop: Callable[[], bool] | None = None) -> None:
+    def live(self, frame: Callable[[], Any], refresh_seconds: float, stop: Callable[[], bool] | None = None) -> bool:
         from rich.console import Group
         from rich.live import Live
+        from rich.text import Text
 
         def renderable():
             result = frame()
-            return Group(render.status_text(result.status), *(render.rich_table(t) for t in result.tables))
+            line = render.status_text(result.status) + Text("  " + result.message)
+            return Group(line, *(render.checks_table(result.checks) for _ in (0,) if result.checks),
+                         *(render.rich_table(t) for t in result.tables))
 
         try:
             with Live(renderable(), console=self.console, auto_refresh=False) as live:
                 while not (stop and stop()):
-                    time.sleep(refresh_seconds)
+                    _sleep_until(stop, refresh_seconds)
                     live.update(renderable(), refresh=True)
         except KeyboardInterrupt:
             self.console.print("[dim]Stopped (Ctrl-C).[/]")
+            return True
+        return False
 
 
 class TerminalUI(ConsoleUI):
@@ -170,16 +176,18 @@ class HeadlessUI(ConsoleUI):
     def confirm(self, prompt: str, default: bool = False) -> bool:
         return default
 
-    def live(self, frame, refresh_seconds, stop=None) -> None:
-        """Headless runs print each frame as plain tables instead of redrawing a screen."""
+    def live(self, frame, refresh_seconds, stop=None) -> bool:
+        """Headless runs print a frame as plain tables now and then (a log, not a screen) and the last one."""
+        every = max(refresh_seconds, HEADLESS_FRAME_SECONDS)
         try:
             while True:
                 render.outcome(self.console, frame())
-                if stop and stop():
-                    return
-                time.sleep(refresh_seconds)
+                if _sleep_until(stop, every):
+                    render.outcome(self.console, frame())
+                    return False
         except KeyboardInterrupt:
-            return
+            self.console.print("Stopped (interrupt).")
+            return True
 
 
 class ScriptedUI(ConsoleUI):
@@ -199,6 +207,16 @@ class ScriptedUI(ConsoleUI):
         answer = self.answers.pop(0)
         self.console.print("****" if secret else answer)
         return answer
+
+
+def _sleep_until(stop: Callable[[], bool] | None, seconds: float) -> bool:
+    """Sleep up to `seconds`, waking early when `stop()` turns true; returns whether it did."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if stop and stop():
+            return True
+        time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+    return bool(stop and stop())
 
 
 def _shown_default(question: Question) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Iterable
 
@@ -15,9 +16,15 @@ STATUS_STYLE = {Status.OK: "green", Status.WARN: "yellow", Status.FAILED: "bold 
 STATUS_WORD = {Status.OK: "OK", Status.WARN: "WARN", Status.FAILED: "FAILED", Status.SKIPPED: "SKIPPED"}
 
 
+PIPED_WIDTH = 120  # rich assumes 80 columns when output is not a terminal; tables of quotes need more
+
+
 def make_console(file=None, width: int | None = None) -> Console:
     """The console for the app: rich honours NO_COLOR and falls back to plain text when output is not a terminal."""
-    return Console(file=file or sys.stdout, width=width, highlight=False, soft_wrap=False)
+    console = Console(file=file or sys.stdout, width=width, highlight=False, soft_wrap=False)
+    if width is None and not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = PIPED_WIDTH
+    return console
 
 
 def status_text(status: Status) -> Text:
