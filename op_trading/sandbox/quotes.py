@@ -14,6 +14,7 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from op_trading.market import calendar
 from op_trading.sandbox import pricing
@@ -44,6 +45,7 @@ def volume_profile(u: float) -> float:
 class QuoteMaker:
     def __init__(self, market: MarketModel, seed: int) -> None:
         self.market, self.seed = market, seed
+        self._profile = lru_cache(maxsize=32768)(self._day_profile)  # asked for many times per quote and candle
 
     # --- prices -------------------------------------------------------------------------------------------------
 
@@ -149,12 +151,12 @@ class QuoteMaker:
         return max(int(lots), 1), max(lots, 1) * turnover, rng.uniform(-0.12, 0.35), rng.random()
 
     def open_interest(self, instrument: Instrument, day: date, u: float) -> int:
-        lots, _, drift, phase = self._day_profile(instrument, day)
+        lots, _, drift, phase = self._profile(instrument, day)
         factor = 1 + drift * u + 0.03 * u * math.sin(2 * math.pi * (3 * u + phase))
         return max(int(lots * factor), 1) * instrument.lot_size
 
     def volume(self, instrument: Instrument, day: date, u: float) -> int:
-        day_lots = self._day_profile(instrument, day)[1]
+        day_lots = self._profile(instrument, day)[1]
         return int(day_lots * volume_profile(u)) * instrument.lot_size
 
     def _best_bid_ask(self, fair: float, rng: random.Random, future: bool) -> tuple[float, float]:
