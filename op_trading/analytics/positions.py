@@ -84,12 +84,15 @@ def _change(key: str, then: Mapping[str, Any], now: Mapping[str, Any], price_pct
 
 def position_changes(history: Iterable[Mapping[str, Any]], interval: str, now: datetime, *,
                      price_threshold_pct: float, oi_threshold_pct: float) -> list[PositionChange]:
-    step = timedelta(seconds=_seconds(interval))
+    """Per contract still being collected (a snapshot within one interval of `now`), the change over one interval."""
+    step, now = timedelta(seconds=_seconds(interval)), common.as_ist(now)
     changes = []
     for key, records in sorted(_series(history).items()):
-        latest = _at_or_before(records, common.as_ist(now))
-        baseline = latest and _at_or_before(records, common.record_time(latest) - step)
-        if latest is not None and baseline is not None:
+        latest = _at_or_before(records, now)
+        if latest is None or common.record_time(latest) < now - step:
+            continue  # no longer collected (the ATM moved away): its last change is history, not news
+        baseline = _at_or_before(records, common.record_time(latest) - step)
+        if baseline is not None:
             changes.append(_change(key, baseline, latest, price_threshold_pct, oi_threshold_pct))
     return changes
 
@@ -169,12 +172,15 @@ def unusual_activity(history: Iterable[Mapping[str, Any]], interval: str, now: d
     for key, records in sorted(_series(history).items()):
         records = [record for record in records if common.record_time(record) <= now]
         volumes = [item for item in interval_volumes(records, interval) if item[0].date() == now.date()]
-        if len(volumes) > min_baseline_intervals:
-            (start, volume), earlier = volumes[-1], [value for _, value in volumes[:-1]]
+        current = bucket_start(now, interval)
+        if len(volumes) > min_baseline_intervals and volumes[-1][0] == current:  # only the interval running now
+            volume, earlier = volumes[-1][1], [value for _, value in volumes[:-1]]
             baseline = sum(earlier) / len(earlier)
             if baseline > 0 and volume >= volume_multiplier * baseline:
-                found.append(Unusual("volume_spike", key, str(records[-1].get("index", "")), now, interval, volume,
-                                     baseline, volume / baseline, str(records[-1].get("source") or "unknown")))
+                last = records[-1]
+                found.append(Unusual("volume_spike", key, str(last.get("index", "")), common.record_time(last),
+                                     interval, volume, baseline, volume / baseline, str(last.get("source") or
+                                                                                          "unknown")))
     for change in position_changes(history, interval, now, price_threshold_pct=0, oi_threshold_pct=0):
         if oi_change_pct > 0 and change.oi_change_pct is not None and abs(change.oi_change_pct) >= oi_change_pct:
             found.append(Unusual("oi_spike", change.instrument, change.index, change.end, interval,

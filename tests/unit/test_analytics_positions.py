@@ -30,6 +30,8 @@ def test_changes_over_the_interval_by_hand():
     assert (put.oi_change, put.buildup) == (-100, Buildup.LONG_UNWINDING)
     one_minute = ps.position_changes(HISTORY, "1m", at("2026-07-27 10:05"), **THRESHOLDS)
     assert one_minute[0].oi_change == 60 and one_minute[0].start == at("2026-07-27 10:02")
+    later = ps.position_changes(HISTORY, "5m", at("2026-07-27 10:11"), **THRESHOLDS)
+    assert later == []  # no snapshot within the last interval: no longer collected
 
 
 def test_net_positions_by_hand():
@@ -58,6 +60,8 @@ def test_volume_spike_against_the_same_days_average():
     assert calm == []
     too_early = ps.unusual_activity(history[:4], "1m", at("2026-07-27 10:04"), volume_multiplier=1, oi_change_pct=0)
     assert too_early == []
+    stale = ps.unusual_activity(history, "1m", at("2026-07-27 10:05:10"), volume_multiplier=3, oi_change_pct=10)
+    assert stale == []  # nothing traded in the interval running now: yesterday's news is not a spike
 
 
 def test_oi_spike_over_the_interval():
@@ -114,7 +118,7 @@ def test_monitor_switches():
 
 
 def test_unusual_table_reads_well():
-    found = ps.unusual_activity(minute_volumes([100, 200, 300, 400, 1000]), "1m", at("2026-07-27 10:05"),
+    found = ps.unusual_activity(minute_volumes([100, 200, 300, 400, 1000]), "1m", at("2026-07-27 10:04:40"),
                                 volume_multiplier=3, oi_change_pct=10)
     assert ps.unusual_table(found).rows[0][1:6] == ("volume spike", "1m", "600", "100", "6.0×")
     assert ps.unusual_table([]).caption == "Nothing unusual"
