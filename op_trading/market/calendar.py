@@ -42,7 +42,8 @@ MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = range(5)
 # special sessions are not trading days here. Update each December from the NSE circular for the next year.
 HOLIDAY_SOURCE = {
     "source": "NSE circulars 'Trading holidays for the calendar year' (2026: NSE/CMTR/71775, and its partial "
-              "modification of 12-Jan-2026 adding 15-Jan-2026); www.nseindia.com/resources/exchange-communication-holidays",
+              "modification of 12-Jan-2026 adding 15-Jan-2026); "
+              "www.nseindia.com/resources/exchange-communication-holidays",
     "retrieved": "2026-11-21",
     "verified": "both years cross-checked against two independent copies of the NSE lists and news reports of the "
                 "12-Jan-2026 circular; the NSE site itself could not be reached",

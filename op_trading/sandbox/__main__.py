@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  api_key    {sandbox.api_key}")
     print(f"  api_secret {sandbox.api_secret}")
     print(f"  clock      {sandbox.clock.now():%Y-%m-%d %H:%M:%S} IST, speed {sandbox.clock.speed:g}x")
-    print(f"  faults     {sandbox.faults.spec.text() or 'none'}; rate limits {'on' if sandbox.limiter.enabled else 'off'}")
+    limits = "on" if sandbox.limiter.enabled else "off"
+    print(f"  faults     {sandbox.faults.spec.text() or 'none'}; rate limits {limits}")
     print("Put these in .env:")
     print(f"  KITE_API_KEY={sandbox.api_key}\n  KITE_API_SECRET={sandbox.api_secret}")
     print(f"  KITE_API_ROOT={sandbox.url}\n  KITE_LOGIN_URL={sandbox.login_url}")

@@ -72,10 +72,11 @@ class CandleMaker:
             except NoMarketData:
                 continue
         if interval == "day":
-            return [bar for bar in bars if start.date() <= bar.pop().date() <= end.date()]
-        return [bar for bar in bars if start <= bar.pop() <= end]
+            return [bar for started, bar in bars if start.date() <= started.date() <= end.date()]
+        return [bar for started, bar in bars if start <= started <= end]
 
-    def _day_bars(self, instrument, interval, day, last_step, with_oi) -> list[list]:
+    def _day_bars(self, instrument, interval, day, last_step, with_oi) -> list[tuple[datetime, list]]:
+        """(bar start, candle) for one session up to `last_step`."""
         path = self.market.day_path(day)
         spot = path.levels[ALL_KEYS.index(instrument.index_key)]
         vix = path.levels[ALL_KEYS.index(VIX_KEY)]
@@ -86,13 +87,13 @@ class CandleMaker:
             window = spot[begin:finish + 1]
             started = step_time(day, begin)
             stamp = (datetime.combine(day, datetime.min.time()) if interval == "day" else started)
-            values = self._ohlc(instrument, day, (float(window[0]), float(window.max()), float(window.min()),
-                                                  float(window[-1])), begin, finish, (float(vix[begin]), float(vix[finish])))
+            spot_ohlc = (float(window[0]), float(window.max()), float(window.min()), float(window[-1]))
+            values = self._ohlc(instrument, day, spot_ohlc, begin, finish, (float(vix[begin]), float(vix[finish])))
             bar = [stamp.strftime("%Y-%m-%dT%H:%M:%S+0530"), *values,
                    self._volume(instrument, day, begin, finish)]
             if with_oi:
                 bar.append(0 if instrument.is_index else self.quotes.open_interest(instrument, day, finish / STEPS))
-            bars.append(bar + [started])
+            bars.append((started, bar))
         return bars
 
     def _ohlc(self, instrument, day, spot, begin, finish, vix) -> list[float]:

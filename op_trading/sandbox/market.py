@@ -76,7 +76,8 @@ def session_position(moment: datetime) -> tuple[date, float]:
     return day, min(max(elapsed / STEP_SECONDS, 0.0), float(STEPS))
 
 
-def step_time(day: date, step: int) -> datetime:
+def step_time(day: date, step: float) -> datetime:
+    """The moment of a (fractional) 15-second step of a session."""
     return calendar.market_open_at(day) + timedelta(seconds=step * STEP_SECONDS)
 
 

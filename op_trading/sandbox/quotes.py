@@ -55,7 +55,7 @@ class QuoteMaker:
         if instrument.is_index:
             return Prices(spot.last, spot.open, spot.high, spot.low, spot.prev_close, spot.average)
         vix = self.market.snapshot_at(VIX_KEY, day, step)
-        now = step_time(day, 0) + (step_time(day, 1) - step_time(day, 0)) * step
+        now = step_time(day, step)
         value = self.valuer(instrument)
         last, average = value(spot.last, now, vix.last), value(spot.average, now, vix.last)
         extremes = (value(spot.high, now, vix.last), value(spot.low, now, vix.last))
@@ -116,12 +116,12 @@ class QuoteMaker:
         oi_points = [self.open_interest(instrument, day, j / OI_SAMPLES) for j in range(int(u * OI_SAMPLES) + 1)]
         oi_now = self.open_interest(instrument, day, u)
         oi_points.append(oi_now)
-        elapsed = step_time(day, 0) + (step_time(day, 1) - step_time(day, 0)) * max(step - rng.random() * 2, 0)
+        traded_at = step_time(day, max(step - rng.random() * 2, 0))  # the last trade, up to 30 s ago
         buy, sell = _depth(bid, ask, lot, rng)
         limit_base = ohlc["close"]
         lower, upper = ((TICK, pricing.to_tick(limit_base * 3 + 20)) if instrument.instrument_type != "FUT"
                         else (pricing.to_tick(limit_base * 0.9), pricing.to_tick(limit_base * 1.1)))
-        return {"last_trade_time": elapsed.strftime(TIME_FORMAT), "last_quantity": lot * rng.randint(1, 10),
+        return {"last_trade_time": traded_at.strftime(TIME_FORMAT), "last_quantity": lot * rng.randint(1, 10),
                 "buy_quantity": lot * rng.randint(200, 5000), "sell_quantity": lot * rng.randint(200, 5000),
                 "volume": self.volume(instrument, day, u),
                 "average_price": min(max(pricing.to_tick(prices.average), ohlc["low"]), ohlc["high"]),
