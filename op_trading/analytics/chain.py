@@ -77,7 +77,10 @@ def _single_expiry(options: list[Mapping[str, Any]]) -> None:
 
 
 def pain_by_strike(options: list[Mapping[str, Any]]) -> dict[float, float]:
-    """Total intrinsic payout to option holders if the index settled at each listed strike."""
+    """Total intrinsic payout to option holders if the index settled at each listed strike.
+
+    One pass over the sorted strikes with running sums (O(n), not O(n²)): calls below K pay K·ΣOI − Σ(OI·K_i),
+    puts above K pay Σ(OI·K_i) − K·ΣOI."""
     _single_expiry(options)
     call_oi: dict[float, float] = {}
     put_oi: dict[float, float] = {}
@@ -86,9 +89,18 @@ def pain_by_strike(options: list[Mapping[str, Any]]) -> dict[float, float]:
         if strike is not None:
             book = call_oi if side_of(option) == CALL else put_oi
             book[strike] = book.get(strike, 0.0) + oi
-    return {settle: sum(oi * max(0.0, settle - k) for k, oi in call_oi.items())
-            + sum(oi * max(0.0, k - settle) for k, oi in put_oi.items())
-            for settle in sorted(set(call_oi) | set(put_oi))}
+    strikes = sorted(set(call_oi) | set(put_oi))
+    calls_below = calls_value_below = 0.0
+    puts_above = sum(put_oi.values())
+    puts_value_above = sum(oi * k for k, oi in put_oi.items())
+    pains = {}
+    for settle in strikes:
+        puts_above -= put_oi.get(settle, 0.0)  # a put at the settlement strike expires worthless
+        puts_value_above -= put_oi.get(settle, 0.0) * settle
+        pains[settle] = (settle * calls_below - calls_value_below) + (puts_value_above - settle * puts_above)
+        calls_below += call_oi.get(settle, 0.0)
+        calls_value_below += call_oi.get(settle, 0.0) * settle
+    return pains
 
 
 def max_pain(options: list[Mapping[str, Any]]) -> float | None:

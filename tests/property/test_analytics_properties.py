@@ -42,6 +42,16 @@ def test_max_pain_is_a_listed_strike_with_the_least_payout(options):
 
 
 @given(chains())
+def test_running_sum_payouts_equal_the_definition(options):
+    def payout(settle):  # the textbook sum over every option, O(n) per strike
+        return sum(option["oi"] * max(0.0, (settle - option["strike"]) if option["side"] == "CALL"
+                                      else (option["strike"] - settle)) for option in options)
+
+    for settle, pain in chain.pain_by_strike(options).items():
+        assert abs(pain - payout(settle)) <= 1e-9 * max(1.0, payout(settle))
+
+
+@given(chains())
 def test_pcr_is_never_negative(options):
     for by in ("oi", "volume"):
         value = chain.pcr(options, by)
