@@ -12,6 +12,8 @@ Syntax: a comma list of ``name=number`` (spaces ignored, "" = no faults)::
     slow_ms=200        responses are delayed by this many milliseconds ...
     slow_rate=0.5      ... for this fraction of requests (default 1 when slow_ms is set)
     reset_rate=0.05    the connection is closed without a response (requests raises ConnectionError)
+    permission_rate=1  quote and historical calls get 403 PermissionException "Insufficient permission for that
+                       call." with this probability (1 = an app without the market-data add-on)
     token_ttl=600      access tokens stop working this many seconds after they were issued (TokenException)
 
 Rates are probabilities in [0, 1]. Decisions come from a random generator seeded with the simulator's seed and
@@ -24,7 +26,7 @@ import random
 import threading
 from dataclasses import dataclass, fields
 
-RATE_NAMES = ("429_rate", "error_rate", "html_rate", "malformed_rate", "slow_rate", "reset_rate")
+RATE_NAMES = ("429_rate", "error_rate", "html_rate", "malformed_rate", "slow_rate", "reset_rate", "permission_rate")
 COUNT_NAMES = ("429_burst", "slow_ms", "token_ttl")
 SERVER_ERRORS = ((500, "GeneralException", "Something went wrong. Please try again."),
                  (502, "NetworkException", "Couldn't connect to the OMS. Please try again."),
@@ -41,6 +43,7 @@ class FaultSpec:
     slow_ms: int = 0
     slow_rate: float = 1.0
     reset_rate: float = 0.0
+    permission_rate: float = 0.0
     token_ttl: float | None = None
 
     def text(self) -> str:
@@ -55,7 +58,8 @@ class FaultSpec:
 
 _NAME_TO_ATTR = {"429_burst": "burst_429", "429_rate": "rate_429", "error_rate": "error_rate",
                  "html_rate": "html_rate", "malformed_rate": "malformed_rate", "slow_ms": "slow_ms",
-                 "slow_rate": "slow_rate", "reset_rate": "reset_rate", "token_ttl": "token_ttl"}
+                 "slow_rate": "slow_rate", "reset_rate": "reset_rate", "permission_rate": "permission_rate",
+                 "token_ttl": "token_ttl"}
 NO_FAULTS = FaultSpec()
 assert set(_NAME_TO_ATTR.values()) == {f.name for f in fields(FaultSpec)}
 
@@ -94,6 +98,7 @@ class Decision:
     error: tuple[int, str, str] | None = None  # (status, error_type, message) answered instead of the handler
     html_error: bool = False
     malform: bool = False
+    deny_market_data: bool = False  # answer quote/historical calls with PermissionException
 
 
 class FaultInjector:
@@ -118,7 +123,7 @@ class FaultInjector:
     def decide(self) -> Decision:
         """Draw the faults for the next API request (always the same number of draws, to stay reproducible)."""
         with self._lock:
-            spec, draw = self._spec, [self._random.random() for _ in range(6)]
+            spec, draw = self._spec, [self._random.random() for _ in range(7)]
             if spec.reset_rate and draw[0] < spec.reset_rate:
                 return Decision(reset=True)
             delay = spec.slow_ms / 1000 if spec.slow_ms and draw[1] < spec.slow_rate else 0.0
@@ -133,4 +138,5 @@ class FaultInjector:
                 return Decision(delay_s=delay, error=error)
             if spec.html_rate and draw[4] < spec.html_rate:
                 return Decision(delay_s=delay, html_error=True)
-            return Decision(delay_s=delay, malform=bool(spec.malformed_rate and draw[5] < spec.malformed_rate))
+            return Decision(delay_s=delay, malform=bool(spec.malformed_rate and draw[5] < spec.malformed_rate),
+                            deny_market_data=bool(spec.permission_rate and draw[6] < spec.permission_rate))

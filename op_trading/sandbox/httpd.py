@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from op_trading.sandbox import web
 from op_trading.sandbox.api import parse_authorization
 from op_trading.sandbox.errors import ApiError, input_error
+from op_trading.sandbox.ratelimit import group_of
 
 if TYPE_CHECKING:
     from op_trading.sandbox.server import Sandbox
@@ -58,6 +59,8 @@ def _kite_call(sb: "Sandbox", route: web.Route, request: web.Request) -> web.Res
         raise input_error("Invalid `X-Kite-Version`. Only version 3 is supported.")
     if route.auth:
         request.session = sb.api.authenticate(request)
+    if decision.deny_market_data and group_of(request.path) in ("quote", "historical"):
+        raise ApiError(403, "PermissionException", "Insufficient permission for that call.")
     response = route.handler(request)
     if decision.malform and response.is_json_success:
         response.body = response.body[: max(len(response.body) // 2, 1)]  # cut mid-document: not valid JSON

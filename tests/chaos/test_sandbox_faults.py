@@ -98,6 +98,17 @@ def test_connection_reset(box):
     assert box.count("GET /user/profile", 0) == 1
 
 
+def test_permission_denied_for_market_data_only(box):
+    kite = client(box, box.issue_access_token())
+    box.set_faults("permission_rate=1")
+    with pytest.raises(ex.PermissionException, match="Insufficient permission") as caught:
+        kite.ltp("NSE:NIFTY 50")
+    assert caught.value.code == 403
+    with pytest.raises(ex.PermissionException):
+        kite.historical_data(256265, "2026-11-19", "2026-11-19", "day")
+    assert kite.profile() and kite.instruments("BSE")  # the rest of the API still answers
+
+
 def test_token_ttl_expires_sessions(box):
     kite = client(box, box.issue_access_token())
     box.set_faults("token_ttl=0.3")
