@@ -70,7 +70,7 @@ def _kite_call(sb: "Sandbox", route: web.Route, request: web.Request) -> web.Res
 class SandboxHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "KiteSandbox/1.0"
-    timeout = 30  # idle keep-alive connections are closed after this many seconds
+    timeout = 75  # idle keep-alive connections are closed after this long (nginx's default, as in front of Kite)
     disable_nagle_algorithm = True  # headers and body go out in separate writes: avoid 40 ms delayed-ACK stalls
 
     def do_GET(self) -> None:
