@@ -18,7 +18,8 @@ Methods
   strikes are listed with an IV. Positive: downside puts are richer than upside calls (the usual index smile).
 - IV percentile = share of past daily closing ATM IVs strictly below today's value (0–100).
   IV rank = (today − min) / (max − min) × 100 with min and max taken over that history and today's value (so a new
-  high is 100, a new low 0). Both None without history (rank also when max = min). History = one value per IST day (the day's last), the current day excluded.
+  high is 100, a new low 0). Both None without history (rank also when max = min). History = one value per IST day
+  (the day's last), the current day excluded, from stored `chain_metrics` of the same index, bucket and source.
 - OI change per strike = OI − day-open OI (positive when OI grew). Buildup, with thresholds from settings
   (BUILDUP_PRICE_THRESHOLD_PERCENT, BUILDUP_OI_THRESHOLD_PERCENT) applied to the % changes since the day open:
   price ↑ and OI ↑ = long buildup; price ↑ and OI ↓ = short covering; price ↓ and OI ↑ = short buildup;
@@ -221,6 +222,8 @@ class StrikeChange:
     oi_change_pct: float | None
     price_change_pct: float | None
     buildup: Buildup
+    source: str = "unknown"
+    as_of: datetime | None = None
 
 
 def strike_changes(options: list[Mapping[str, Any]], price_threshold_pct: float,
@@ -232,7 +235,9 @@ def strike_changes(options: list[Mapping[str, Any]], price_threshold_pct: float,
         changes.append(StrikeChange(
             float(option["strike"]), side_of(option), str(option.get("expiry") or ""), oi, oi_open,
             None if oi is None or oi_open is None else oi - oi_open, oi_pct, price_pct,
-            classify_buildup(price_pct, oi_pct, price_threshold_pct, oi_threshold_pct)))
+            classify_buildup(price_pct, oi_pct, price_threshold_pct, oi_threshold_pct),
+            str(option.get("source") or "unknown"),
+            common.record_time(option) if option.get("time") or option.get("timestamp") else None))
     return sorted(changes, key=lambda change: (change.strike, change.side))
 
 
@@ -322,7 +327,7 @@ def chain_points(metrics: ChainMetrics) -> list:
 def _caption(items: Iterable[Any]) -> str:
     items = list(items)
     sources = sorted({item.source for item in items})
-    latest = max((item.as_of for item in items), default=None)
+    latest = max((item.as_of for item in items if item.as_of is not None), default=None)
     return f"Source: {', '.join(sources) or 'none'} · data as of {common.fmt_time(latest)}"
 
 
@@ -341,11 +346,12 @@ def chain_table(metrics: Iterable[ChainMetrics]) -> Table:
 
 
 def buildup_table(changes: Iterable[StrikeChange], title: str = "OI change and buildup by strike") -> Table:
+    changes = list(changes)
     rows = tuple((fmt_number(c.strike, 0), c.side, fmt_contracts(c.oi), fmt_contracts(c.oi_change, signed=True),
                   fmt_pct(c.oi_change_pct, 1, signed=True), fmt_pct(c.price_change_pct, 1, signed=True),
                   c.buildup.value) for c in changes)
     return Table(title, ("Strike", "Side", "OI", "OI chg", "OI chg %", "Price chg %", "Buildup"), rows,
-                 "Changes since the day open")
+                 "Changes since the day open · " + _caption(changes))
 
 
 class ChainAnalyzer:

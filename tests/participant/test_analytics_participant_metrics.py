@@ -53,8 +53,8 @@ def test_cash_nets_and_table():
     assert pa.cash_nets(cash, ("FII",)) == {"FII": -1732.77, "FII+DII": -1732.77}
     table = pa.cash_table(cash)
     assert table.columns == ("Category", "Buy (₹ cr)", "Sell (₹ cr)", "Net (₹ cr)")
-    assert table.rows == (("DII", "13,498.89", "9,943.50", "+3,555.39"), ("FII", "10,566.39", "12,299.16",
-                                                                          "-1,732.77"), ("FII+DII", "", "", "+1,822.62"))
+    assert table.rows == (("DII", "13,498.89", "9,943.50", "+3,555.39"),
+                          ("FII", "10,566.39", "12,299.16", "-1,732.77"), ("FII+DII", "", "", "+1,822.62"))
     assert "14-Oct-2025" in table.caption and "nse" in table.caption
 
 

@@ -30,7 +30,8 @@ def test_tick_rule_flows_by_hand():
 
 
 def test_unknown_direction_is_unclassified_and_missing_average_uses_last_price():
-    flows = cf.estimate_flows([snap("2026-07-27 10:00", 10, None, 5.0, "X"), snap("2026-07-27 10:01", 30, None, 5.0, "X")])
+    records = [snap("2026-07-27 10:00", 10, None, 5.0, "X"), snap("2026-07-27 10:01", 30, None, 5.0, "X")]
+    flows = cf.estimate_flows(records)
     assert [(f.inflow, f.outflow, f.unclassified) for f in flows] == [(0, 0, pytest.approx(100.0))]
 
 

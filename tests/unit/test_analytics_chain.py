@@ -98,7 +98,8 @@ def test_zero_moves_are_neutral_even_with_zero_thresholds():
 
 
 def test_strike_changes_since_the_open():
-    legs = [option(110, "CALL", oi=1100, oi_open=1000, day_change_percent=2.0),
+    legs = [option(110, "CALL", oi=1100, oi_open=1000, day_change_percent=2.0, source="mock",
+                   timestamp="2026-07-28T10:00:00+05:30"),
             option(110, "PUT", oi=900, oi_open=1000, last_price=9.0, **{"ohlc.open": 10.0}),
             option(120, "CALL", oi=500, oi_open=None, day_change_percent=5.0)]
     changes = chain.strike_changes(legs, 0.5, 2.0)
@@ -108,6 +109,7 @@ def test_strike_changes_since_the_open():
     assert (far.oi_change, far.buildup) == (None, Buildup.NEUTRAL)
     table = chain.buildup_table(changes)
     assert table.rows[0] == ("110", "CALL", "1,100", "+100", "+10.0%", "+2.0%", "long buildup")
+    assert "mock" in table.caption and "2026-07-28 10:00 IST" in table.caption and put.as_of is None
 
 
 def test_total_premium_needs_both_atm_prices():
