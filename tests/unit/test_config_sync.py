@@ -40,7 +40,7 @@ def test_every_variable_the_code_reads_is_declared():
 
 
 def test_no_product_setting_is_read_from_the_environment_directly():
-    allowed = {"OP_TRADING_HOME", "OP_REQUIRE_SERVICES", "NO_COLOR", "TZ"}
+    allowed = {"OP_TRADING_HOME", "OP_REQUIRE_SERVICES", "NO_COLOR", "TZ", "COLUMNS"}
     direct = set(re.findall(r"""os\.environ(?:\.get)?[\[(]\s*["']([A-Z_]+)["']""", code_text()))
     assert direct <= allowed, direct - allowed
 
