@@ -22,8 +22,8 @@ from typing import Any, Callable, Iterable, Mapping
 from op_trading.collectors.baselines import DayBaselines
 from op_trading.collectors.iv import IvInput, IvSolver
 from op_trading.collectors.market_data import MarketData
-from op_trading.collectors.records import (BucketSummary, LegContext, bucket_summary, cycle_timestamp, leg_record,
-                                           number, overview_record, whole)
+from op_trading.collectors.records import (BucketSummary, LegContext, atm_iv, bucket_summary, cycle_timestamp,
+                                           leg_record, number, overview_record, whole)
 from op_trading.collectors.universe import ExpiryChain, Universe, request_keys
 from op_trading.fileio import atomic_write_json
 from op_trading.market.calendar import now_ist, to_ist
@@ -224,7 +224,7 @@ class Collector:
                     ctx = LegContext(timestamp, chain.index, chain.bucket, side, chain.expiry, atm_strike,
                                      pair.strike, offset, days, contract.tradingsymbol, contract.instrument_token,
                                      self.source)
-                    oi_open = self.baselines.observe_oi(contract.quote_key, whole(quote.get("oi")))
+                    oi_open = self.baselines.observe_oi(contract.quote_key, whole(quote.get("oi")))  # set in _observe_oi
                     built.append((item, offset, leg_record(ctx, quote, oi_open, None)))
                     iv_inputs.append(IvInput(quote, spots[chain.index.key], pair.strike, chain.expiry, side,
                                              (chain.index.key, chain.bucket)))
@@ -246,9 +246,9 @@ class Collector:
         summaries = {}
         for key, chain in chains.items():
             call_leg, put_leg = atm_legs[key].get("CALL"), atm_legs[key].get("PUT")
-            current = bucket_summary(chain.bucket, call_leg, put_leg, None, days_to_expiry(chain.expiry, now.date()))
-            iv_open = self.baselines.observe_iv(chain.index.key, chain.bucket, current.atm_iv)
-            summaries[key] = bucket_summary(chain.bucket, call_leg, put_leg, iv_open, current.days_to_expiry)
+            iv_open = self.baselines.observe_iv(chain.index.key, chain.bucket, atm_iv(call_leg, put_leg))
+            summaries[key] = bucket_summary(chain.bucket, call_leg, put_leg, iv_open,
+                                            days_to_expiry(chain.expiry, now.date()))
         return summaries
 
     def _overviews(self, universe: Universe, selected: list[_Selected], quotes: _CycleQuotes,

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_EXPIRED_MESSAGE = ("Kite rejected the access token (TokenException): collection stopped. "
                          "Log in again (Production > Kite token), then restart collection.")
+MAX_WAITS_KEPT = 10
 MAX_WAIT_SLICE = 3600.0  # re-read the clock at least hourly during long waits (suspend/resume, clock changes)
 
 
@@ -90,6 +91,7 @@ def run_loop(run_cycle: Callable[[], Any], *, interval: int, clock: LoopClock | 
         if market_hours and not is_market_open(now):
             opens = next_session_open(now)
             result.waits.append(f"market closed at {now:%Y-%m-%d %H:%M} IST; waiting for {opens:%Y-%m-%d %H:%M}")
+            del result.waits[:-MAX_WAITS_KEPT]  # a service runs for months: keep the report small
             log.info(result.waits[-1])
             if wait_until(opens, clock, stop_event):
                 break
