@@ -18,12 +18,13 @@ at its highs stands out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from op_trading.analytics import common
 from op_trading.analytics.chain import daily_closes, iv_percentile
 from op_trading.analytics.common import finite, fmt_number, fmt_pct
+from op_trading.market import calendar
 from op_trading.market.indices import INDIA_VIX, OPTION_INDICES
 from op_trading.outcome import Table
 
@@ -143,16 +144,28 @@ def nearest_expiry_ivps(metrics: Iterable[Any]) -> dict[str, float | None]:
     return {index: m.iv_percentile for index, m in nearest.items()}
 
 
-def regime_from_store(store: Any, overviews: list[Mapping[str, Any]], metrics: Iterable[Any] = (),
-                      history_days: int = 365, measurement: str = OVERVIEW_MEASUREMENT) -> VolatilityRegime:
-    """The regime with VIX history read from stored overview rows (same data source only)."""
-    vix = vix_move(overviews)
-    history: list[float] = []
-    if vix is not None:
-        rows = common.query(store, measurement, start=vix.as_of - timedelta(days=history_days), end=vix.as_of,
-                            tags={"index": INDIA_VIX.tradingsymbol, "source": vix.source})
-        history = daily_closes(rows, "last_price", before=vix.as_of.date())
-    return volatility_regime(vix, history, nearest_expiry_ivps(metrics))
+class VixHistory:
+    """India VIX daily closes from stored overview rows (same data source only), read once a day: the last 10
+    minutes of each session of the last `history_days`, not every cycle of a year."""
+
+    def __init__(self, store: Any, history_days: int = 365, measurement: str = OVERVIEW_MEASUREMENT):
+        self.store, self.history_days, self.measurement = store, history_days, measurement
+        self._cache: dict[tuple[date, str], list[float]] = {}
+
+    def closes(self, before: date, source: str) -> list[float]:
+        key = (before, source)
+        if key not in self._cache:
+            days = calendar.trading_days(before - timedelta(days=self.history_days), before - timedelta(days=1))
+            rows = common.closing_rows(self.store, self.measurement, days,
+                                       tags={"index": INDIA_VIX.tradingsymbol, "source": source},
+                                       fields=["last_price"])
+            self._cache = {key: daily_closes(rows, "last_price")}  # keep only today's entry
+        return self._cache[key]
+
+    def regime(self, overviews: list[Mapping[str, Any]], metrics: Iterable[Any] = ()) -> VolatilityRegime:
+        vix = vix_move(overviews)
+        history = self.closes(vix.as_of.date(), vix.source) if vix is not None else []
+        return volatility_regime(vix, history, nearest_expiry_ivps(metrics))
 
 
 def vix_move(overviews: Iterable[Mapping[str, Any]]) -> IndexMove | None:

@@ -22,7 +22,6 @@ Buckets conserve totals: summed over buckets, every component equals the sum ove
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable, Mapping
@@ -196,8 +195,19 @@ def flows_table(buckets: Iterable[FlowBucket], timeframe: str, panels: Iterable[
                  "Estimate from traded value by the tick rule (see docs) · source: " + (", ".join(sources) or "none"))
 
 
+def _plus(a: FlowBucket, b: FlowBucket) -> FlowBucket:
+    sources = "+".join(sorted(set(a.source.split("+")) | set(b.source.split("+"))))
+    return FlowBucket(a.timeframe, a.start, a.group, a.inflow + b.inflow, a.outflow + b.outflow,
+                      a.unclassified + b.unclassified, a.flows + b.flows, sources)
+
+
 class CashFlowTracker:
-    """Live flow estimation across collection cycles, kept in the store for CASH_FLOW_RETENTION_DAYS."""
+    """Live flow estimation across collection cycles.
+
+    Each cycle's flows are stored (measurement `cash_flow`) and added to running sums of the current bucket of every
+    enabled timeframe and grouping, so a view or an alert never re-reads a week of flows. After a start the running
+    sums are seeded once from the store: the flows since the start of the largest enabled bucket, but never older than
+    CASH_FLOW_RETENTION_DAYS."""
 
     def __init__(self, *, enabled: bool = True, timeframes: Iterable[str] = tuple(TIMEFRAMES),
                  panels: Iterable[str] = ("buying", "selling"), retention_days: int = 90, sector_analysis: bool = True,
@@ -206,8 +216,10 @@ class CashFlowTracker:
         self.timeframes = tuple(tf for tf in TIMEFRAMES if tf in set(timeframes))
         self.panels, self.retention = tuple(panels), timedelta(days=retention_days)
         self.sector_analysis = sector_analysis
+        self.groupings = tuple(by for by in GROUPS if by != "sector" or sector_analysis)
         self._state: dict[str, _Last] = {}
-        self._memory: deque[Flow] = deque()
+        self._current: dict[tuple[str, str], dict[tuple[datetime, str], FlowBucket]] = {}
+        self._seeded = False
 
     @classmethod
     def from_settings(cls, settings, store: Any = None) -> "CashFlowTracker":
@@ -216,33 +228,49 @@ class CashFlowTracker:
                    sector_analysis=settings["CASH_FLOW_SECTOR_ANALYSIS"], store=store)
 
     def update(self, records: Iterable[Mapping[str, Any]]) -> list[Flow]:
-        """Flows since the previous cycle; stored, and kept in memory when there is no store."""
+        """Flows since the previous cycle: stored and added to the running sums."""
         if not self.enabled:
             return []
+        records = list(records)
+        if not self._seeded and records:
+            self._seed(max(common.record_time(record) for record in records))
         flows = estimate_flows(records, self._state)
-        if self.store is not None:
-            common.write_points(self.store, flow_points(flows))
-        else:
-            self._memory.extend(flows)
-            while self._memory and self._memory[-1].time - self._memory[0].time > self.retention:
-                self._memory.popleft()
+        common.write_points(self.store, flow_points(flows))
+        self._add(flows)
         return flows
 
-    def history(self, now: datetime, timeframe: str) -> list[Flow]:
-        """Flows of the bucket of `timeframe` that contains `now` (within the retention)."""
-        start = max(bucket_start(now, timeframe), common.as_ist(now) - self.retention)
-        if self.store is not None:
-            return flows_from_rows(common.query(self.store, MEASUREMENT, start=start, end=common.as_ist(now)))
-        return [flow for flow in self._memory if start <= flow.time <= common.as_ist(now)]
+    def _seed(self, now: datetime) -> None:
+        self._seeded = True
+        if self.store is None or not self.timeframes:
+            return
+        start = max(bucket_start(now, self.timeframes[-1]), now - self.retention)
+        rows = common.query(self.store, MEASUREMENT, start=start, end=now - timedelta(microseconds=1))
+        self._add(flows_from_rows(rows))
+
+    def _add(self, flows: list[Flow]) -> None:
+        if not flows:
+            return
+        latest = max(flow.time for flow in flows)
+        for timeframe in self.timeframes:
+            current = bucket_start(latest, timeframe)
+            for by in self.groupings:
+                sums = self._current.setdefault((timeframe, by), {})
+                for bucket in aggregate(flows, timeframe, by):
+                    key = (bucket.start, bucket.group)
+                    sums[key] = _plus(sums[key], bucket) if key in sums else bucket
+                for key in [key for key in sums if key[0] < current]:
+                    del sums[key]  # only the running bucket is kept: memory stays flat
 
     def summary(self, now: datetime, timeframe: str, by: str = "index") -> list[FlowBucket]:
+        """The running bucket of `timeframe` that contains `now`, per group."""
         if timeframe not in self.timeframes:
             raise ValueError(f"timeframe {timeframe} is switched off; enabled: {', '.join(self.timeframes)}")
-        if by == "sector" and not self.sector_analysis:
-            raise ValueError("sector analysis is off (CASH_FLOW_SECTOR_ANALYSIS=false)")
-        buckets = aggregate(self.history(now, timeframe), timeframe, by)
+        if by not in self.groupings:
+            raise ValueError("sector analysis is off (CASH_FLOW_SECTOR_ANALYSIS=false)" if by == "sector"
+                             else f"unknown grouping {by!r}; use one of {', '.join(self.groupings)}")
         current = bucket_start(now, timeframe)
-        return [bucket for bucket in buckets if bucket.start == current]
+        sums = self._current.get((timeframe, by), {})
+        return [sums[key] for key in sorted(sums) if key[0] == current]
 
     def tables(self, now: datetime, timeframe: str | None = None) -> list[Table]:
         if not self.enabled or not self.timeframes:

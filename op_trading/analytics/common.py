@@ -160,10 +160,21 @@ def write_points(store: Any, points: list) -> int:
 
 
 def query(store: Any, measurement: str, start: datetime | None = None, end: datetime | None = None,
-          tags: Mapping[str, str] | None = None) -> list[dict]:
+          tags: Mapping[str, str] | None = None, fields: list[str] | None = None) -> list[dict]:
     """Rows of a measurement with start <= time <= end (both included), oldest first; no store, no history."""
     if store is None:
         return []
     end = None if end is None else as_ist(end) + timedelta(microseconds=1)  # stores take `end` as exclusive
-    rows = store.query(measurement, start=start, end=end, tags=dict(tags) if tags else None)
+    rows = store.query(measurement, start=start, end=end, tags=dict(tags) if tags else None, fields=fields)
     return sorted(rows, key=lambda row: row["time"])
+
+
+def closing_rows(store: Any, measurement: str, days: Iterable[date], tags: Mapping[str, str] | None = None,
+                 window: timedelta = timedelta(minutes=10), fields: list[str] | None = None) -> list[dict]:
+    """Rows of the last `window` before 15:30 IST of each day: enough to know each session's close while reading a
+    few rows per day instead of every cycle of a year (one small query per day)."""
+    rows: list[dict] = []
+    for day in days:
+        close = market_close_at(day)
+        rows += query(store, measurement, start=close - window, end=close, tags=tags, fields=fields)
+    return rows

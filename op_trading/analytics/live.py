@@ -20,7 +20,8 @@ from op_trading.analytics import breadth as br
 from op_trading.analytics import common
 from op_trading.analytics.alerts import Alert, AlertEngine, alerts_table
 from op_trading.analytics.cashflow import CashFlowTracker, Flow
-from op_trading.analytics.chain import ChainAnalyzer, ChainMetrics, chain_table
+from op_trading.analytics.chain import ChainMetrics, chain_table
+from op_trading.analytics.chain_history import ChainAnalyzer
 from op_trading.analytics.positions import PositionMonitor
 from op_trading.analytics.premarket import PremarketCapture
 from op_trading.outcome import Outcome, Table
@@ -59,6 +60,7 @@ class LiveAnalytics:
                  premarket: PremarketCapture, store: Any = None):
         self.chain, self.flows, self.positions, self.alerts = chain, flows, positions, alerts
         self.premarket, self.store = premarket, store
+        self.vix = br.VixHistory(store)
 
     @classmethod
     def from_settings(cls, settings, store: Any = None) -> "LiveAnalytics":
@@ -80,10 +82,11 @@ class LiveAnalytics:
             if metrics is not None:
                 result.metrics.append(metrics)
         result.flows = self.flows.update(legs)
-        if self.store is not None:
-            result.positions = self.positions.report(self.positions.history(now), now)
+        if self.positions.enabled:
+            self.positions.observe(legs, now)
+            result.positions = self.positions.report(self.positions.recent(), now, self.positions.closing_history(now))
         result.breadth = br.market_breadth(overviews)
-        result.regime = br.regime_from_store(self.store, list(overviews), result.metrics)
+        result.regime = self.vix.regime(list(overviews), result.metrics)
         result.alerts = self.alerts.submit(self._candidates(result))
         return result
 

@@ -9,17 +9,21 @@ contract (index, expiry, strike, side), ``oi``, cumulative day ``volume`` and ``
 - Net positions (NET_POSITION_ENABLED), per index and expiry over the same interval: call OI, put OI, their changes,
   and net = put OI change − call OI change (positive: puts added faster than calls, which option-writer readings take
   as support below; negative: calls added faster).
-- Unusual activity: a **volume spike** when the volume traded in the latest interval is at least
-  VOLUME_SPIKE_MULTIPLIER × the mean of that contract's earlier intervals of the same day (at least
-  `min_baseline_intervals` of them; the first interval seen each day has no known start and is not used); an
-  **OI spike** when |OI change %| over the interval ≥ OI_CHANGE_ALERT_PERCENT.
+- Unusual activity: a **volume spike** when the volume traded in the interval running now is at least
+  VOLUME_SPIKE_MULTIPLIER × the mean of that contract's previous intervals of the same day (the last
+  `baseline_intervals`, at least `min_baseline_intervals` of them; the first interval seen each day has no known
+  start and is not used); an **OI spike** when |OI change %| over the interval ≥ OI_CHANGE_ALERT_PERCENT.
 - Buildup pattern (POSITION_PATTERN_LOOKBACK_DAYS, 0 = off): per contract, the day's last snapshot against the
   previous day's, classified as above; the classes are counted per index over the lookback days.
+
+`PositionMonitor` keeps the snapshots of the last (baseline_intervals + 2) intervals in memory as cycles arrive
+(seeded once from the store after a start), and reads the lookback days' closing snapshots from the store once a
+day (the last 10 minutes of each session), so no cycle scans weeks of stored rows.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
@@ -28,10 +32,12 @@ from op_trading.analytics import common
 from op_trading.analytics.cashflow import bucket_start
 from op_trading.analytics.chain import Buildup, classify_buildup, pct_change, side_of
 from op_trading.analytics.common import finite, fmt_contracts, fmt_number, fmt_pct
+from op_trading.market import calendar
 from op_trading.outcome import Table
 
 INTERVALS = ("1m", "5m", "15m", "30m", "1h")
 LEG_MEASUREMENT = "atm_option_quote"
+SNAPSHOT_FIELDS = ["strike", "oi", "volume", "last_price"]  # stored `strike` tag is the ATM strike; the field is real
 
 
 def _series(history: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
@@ -165,8 +171,8 @@ def interval_volumes(records: list[Mapping[str, Any]], interval: str) -> list[tu
 
 
 def unusual_activity(history: Iterable[Mapping[str, Any]], interval: str, now: datetime, *,
-                     volume_multiplier: float, oi_change_pct: float, min_baseline_intervals: int = 3
-                     ) -> list[Unusual]:
+                     volume_multiplier: float, oi_change_pct: float, min_baseline_intervals: int = 3,
+                     baseline_intervals: int = 12) -> list[Unusual]:
     now = common.as_ist(now)
     found = []
     for key, records in sorted(_series(history).items()):
@@ -174,7 +180,7 @@ def unusual_activity(history: Iterable[Mapping[str, Any]], interval: str, now: d
         volumes = [item for item in interval_volumes(records, interval) if item[0].date() == now.date()]
         current = bucket_start(now, interval)
         if len(volumes) > min_baseline_intervals and volumes[-1][0] == current:  # only the interval running now
-            volume, earlier = volumes[-1][1], [value for _, value in volumes[:-1]]
+            volume, earlier = volumes[-1][1], [value for _, value in volumes[-1 - baseline_intervals:-1]]
             baseline = sum(earlier) / len(earlier)
             if baseline > 0 and volume >= volume_multiplier * baseline:
                 last = records[-1]
@@ -212,12 +218,16 @@ class PositionMonitor:
     def __init__(self, *, price_threshold_pct: float, oi_threshold_pct: float, enabled: bool = True,
                  interval: str = "5m", oi_change_alert_pct: float = 10.0, volume_multiplier: float = 3.0,
                  net_positions: bool = True, pattern_lookback_days: int = 20, store: Any = None,
-                 leg_measurement: str = LEG_MEASUREMENT):
-        _seconds(interval)
+                 leg_measurement: str = LEG_MEASUREMENT, baseline_intervals: int = 12):
         self.price_threshold_pct, self.oi_threshold_pct = price_threshold_pct, oi_threshold_pct
         self.enabled, self.interval, self.store, self.leg_measurement = enabled, interval, store, leg_measurement
         self.oi_change_alert_pct, self.volume_multiplier = oi_change_alert_pct, volume_multiplier
         self.net_positions, self.pattern_lookback_days = net_positions, pattern_lookback_days
+        self.baseline_intervals = baseline_intervals
+        self.window = timedelta(seconds=_seconds(interval) * (baseline_intervals + 2))
+        self._recent: deque[Mapping[str, Any]] = deque()
+        self._seeded = False
+        self._closing: tuple[date, list[dict]] | None = None
 
     @classmethod
     def from_settings(cls, settings, store: Any = None) -> "PositionMonitor":
@@ -229,25 +239,47 @@ class PositionMonitor:
                    net_positions=settings["NET_POSITION_ENABLED"],
                    pattern_lookback_days=settings["POSITION_PATTERN_LOOKBACK_DAYS"], store=store)
 
-    def history(self, now: datetime) -> list[dict]:
-        """Stored snapshots: today's for the interval analysis, plus the lookback days for the pattern."""
+    def observe(self, records: Iterable[Mapping[str, Any]], now: datetime) -> None:
+        """Add a cycle's snapshots to the rolling window (after seeding it from the store on first use)."""
         now = common.as_ist(now)
-        start = datetime.combine(now.date() - timedelta(days=self.pattern_lookback_days), datetime.min.time(),
-                                 common.IST)
-        return common.query(self.store, self.leg_measurement, start=start, end=now)
+        if not self._seeded:
+            self._seeded = True  # the cycle's own rows may already be stored: seed strictly before `now`
+            self._recent.extend(common.query(self.store, self.leg_measurement, start=now - self.window,
+                                             end=now - timedelta(microseconds=1), fields=SNAPSHOT_FIELDS))
+        self._recent.extend(records)
+        while self._recent and common.record_time(self._recent[0]) < now - self.window:
+            self._recent.popleft()
 
-    def report(self, history: list[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
-        """Changes, net positions, unusual activity and the buildup pattern; empty when monitoring is off."""
+    def recent(self) -> list[Mapping[str, Any]]:
+        return list(self._recent)
+
+    def closing_history(self, now: datetime) -> list[dict]:
+        """The closing snapshots of the lookback sessions before today, read from the store once a day."""
+        today = common.as_ist(now).date()
+        if self.pattern_lookback_days <= 0 or self.store is None:
+            return []
+        if self._closing is None or self._closing[0] != today:
+            days = calendar.trading_days(today - timedelta(days=self.pattern_lookback_days), today - timedelta(days=1))
+            self._closing = (today, common.closing_rows(self.store, self.leg_measurement, days,
+                                                        fields=SNAPSHOT_FIELDS))
+        return self._closing[1]
+
+    def report(self, recent: list[Mapping[str, Any]], now: datetime,
+               closing: list[Mapping[str, Any]] = ()) -> dict[str, Any]:
+        """Changes, net positions, unusual activity and the buildup pattern (closing snapshots of earlier days plus
+        today's latest); empty when monitoring is off."""
         if not self.enabled:
             return {}
         thresholds = {"price_threshold_pct": self.price_threshold_pct, "oi_threshold_pct": self.oi_threshold_pct}
-        changes = position_changes(history, self.interval, now, **thresholds)
+        changes = position_changes(recent, self.interval, now, **thresholds)
         return {
             "changes": changes,
             "net": net_positions(changes) if self.net_positions else [],
-            "unusual": unusual_activity(history, self.interval, now, volume_multiplier=self.volume_multiplier,
-                                        oi_change_pct=self.oi_change_alert_pct),
-            "pattern": buildup_pattern(history, self.pattern_lookback_days, common.as_ist(now).date(), **thresholds),
+            "unusual": unusual_activity(recent, self.interval, now, volume_multiplier=self.volume_multiplier,
+                                        oi_change_pct=self.oi_change_alert_pct,
+                                        baseline_intervals=self.baseline_intervals),
+            "pattern": buildup_pattern(list(closing) + list(recent), self.pattern_lookback_days,
+                                       common.as_ist(now).date(), **thresholds),
         }
 
     def tables(self, report: Mapping[str, Any]) -> list[Table]:

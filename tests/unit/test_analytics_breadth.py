@@ -1,12 +1,13 @@
 """Advance/decline across the five indices and the volatility regime from VIX and ATM IV percentiles."""
 
-from datetime import timedelta
+from datetime import date
 
 import pytest
 
 from op_trading.analytics import breadth as br
 from op_trading.analytics.chain import ChainMetrics
 from op_trading.analytics.common import make_point, write_points
+from op_trading.market import calendar
 from tests.fixtures_analytics import at, store
 
 NOW = "2026-07-28T11:00:00+05:30"
@@ -71,16 +72,20 @@ def test_iv_percentiles_of_the_nearest_expiry():
     assert found == {"NIFTY": 80.0, "BANKNIFTY": None}
 
 
-def test_regime_from_store_uses_vix_daily_closes(tmp_path):
+def test_vix_history_from_stored_session_closes(tmp_path):
     db = store(tmp_path)
-    start = at("2026-06-01 15:29")
+    days = calendar.trading_days(date(2026, 5, 1), date(2026, 7, 27))[-30:]
     write_points(db, [make_point("index_overview", {"index": "INDIA VIX", "source": "mock"},
-                                 {"last_price": 10.0 + day * 0.2}, start + timedelta(days=day)) for day in range(30)])
-    write_points(db, [make_point("index_overview", {"index": "INDIA VIX", "source": "kite"}, {"last_price": 99.0},
-                                 at("2026-07-27 15:29"))])
-    regime = br.regime_from_store(db, [overview("INDIAVIX", 15.1, 14.0)])
+                                 {"last_price": 10.0 + n * 0.2}, at(f"{day} 15:29")) for n, day in enumerate(days)])
+    write_points(db, [make_point("index_overview", {"index": "INDIA VIX", "source": "mock"}, {"last_price": 50.0},
+                                 at(f"{days[-1]} 11:00")),  # midday: not a close
+                      make_point("index_overview", {"index": "INDIA VIX", "source": "kite"}, {"last_price": 99.0},
+                                 at(f"{days[-1]} 15:29"))])  # another source: not mixed in
+    history = br.VixHistory(db)
+    regime = history.regime([overview("INDIAVIX", 15.1, 14.0)])
     assert regime.history_days == 30 and regime.basis == "percentile"
     assert regime.vix_percentile == pytest.approx(100 * 26 / 30) and regime.label == "high"
+    assert history.closes(date(2026, 7, 28), "mock") is history.closes(date(2026, 7, 28), "mock")  # read once a day
 
 
 def test_table_is_readable_and_carries_source_and_time():

@@ -127,8 +127,25 @@ def test_tracker_switches(tmp_path):
         no_sectors.summary(at("2026-07-27 10:02"), "1h", by="sector")
 
 
-def test_memory_history_keeps_only_the_retention_window():
-    tracker = cf.CashFlowTracker(retention_days=1)
+def test_running_sums_keep_only_the_current_bucket():
+    tracker = cf.CashFlowTracker(timeframes=["1m", "1d"])
     tracker.update(big_session())
-    tracker.update([snap("2026-07-29 10:00:00", 300_000, 100.0, 98.0)])
-    assert [f.time.date().day for f in tracker._memory] == [29]
+    tracker.update([snap("2026-07-28 10:00:00", 300_000, 100.0, 98.0)])  # next day: 3 crore of selling
+    assert {key[0] for key in tracker._current[("1d", "index")]} == {at("2026-07-28 00:00")}
+    (day,) = tracker.summary(at("2026-07-28 10:00"), "1d", by="all")
+    assert (day.inflow, day.outflow) == (0, pytest.approx(3 * CRORE))
+    assert tracker.summary(at("2026-07-28 10:00"), "1m", by="instrument")[0].group == "NIFTY26JUL24500CE"
+
+
+def test_a_restart_seeds_the_running_sums_from_the_store_without_double_counting(tmp_path):
+    db = store(tmp_path)
+    session = big_session()
+    cf.CashFlowTracker(store=db).update(session[:3])  # 2 crore bought, then the process stops
+    restarted = cf.CashFlowTracker(store=db)
+    restarted.update(session[3:])  # the first snapshot after a start only sets the baseline
+    restarted.update([snap("2026-07-27 10:02:00", 260_001, 100.0, 100.0)])  # 0.1 crore more, price up from 99
+    (today,) = restarted.summary(at("2026-07-27 10:02"), "1d")
+    assert (today.inflow, today.outflow, today.flows) == (pytest.approx(2.1 * CRORE), 0, 3)
+    short_memory = cf.CashFlowTracker(store=db, retention_days=1, timeframes=["1w"])
+    short_memory.update([snap("2026-07-29 09:30:00", 10, 100.0, 100.0)])
+    assert short_memory.summary(at("2026-07-29 09:30"), "1w") == []  # flows beyond the retention are not read

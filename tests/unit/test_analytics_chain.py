@@ -7,6 +7,7 @@ import pytest
 
 from op_trading.analytics import chain
 from op_trading.analytics.chain import Buildup
+from op_trading.analytics.chain_history import ChainAnalyzer
 from op_trading.analytics.common import make_point, write_points
 from tests.fixtures_analytics import at, option, settings, store
 
@@ -155,31 +156,46 @@ def test_compute_chain_metrics_and_table():
     assert row["vs weekday avg"] == "n/a" and "mock" in table.caption and "2026-07-28 10:00 IST" in table.caption
 
 
+def _at(legs, when):
+    return [dict(leg, timestamp=at(when).isoformat()) for leg in legs]
+
+
 def test_analyzer_uses_stored_history_and_the_day_open_iv(tmp_path):
     db = store(tmp_path)
-    tags = {"index": "NIFTY", "bucket": "this_week", "source": "mock"}
-    past = [("2026-07-21 10:00", 0.12, 180.0), ("2026-07-22 15:29", 0.14, 170.0), ("2026-07-23 15:29", 0.20, 160.0)]
-    write_points(db, [make_point("chain_metrics", tags, {"atm_iv": iv, "total_premium": tp}, at(when))
-                      for when, iv, tp in past])
-    write_points(db, [make_point("chain_metrics", {**tags, "source": "kite"}, {"atm_iv": 0.9}, at("2026-07-24 10:00"))])
-    analyzer = chain.ChainAnalyzer.from_settings(settings(), store=db)
-    first = analyzer.analyze(_legs(0.16, 0.18), 110.0, index="NIFTY", expiry="2026-07-28", bucket="this_week")
+    analyzer = ChainAnalyzer.from_settings(settings(), store=db)
+    for when, iv, premium in (("2026-07-21 10:00", 0.12, 180.0), ("2026-07-22 15:29", 0.14, 170.0),
+                              ("2026-07-23 15:29", 0.20, 160.0)):
+        analyzer.analyze(_at(_legs(iv, iv, premium / 2, premium / 2), when), 110.0, index="NIFTY",
+                         expiry="2026-07-28", bucket="this_week")
+    write_points(db, [make_point("chain_metrics_daily", {"index": "NIFTY", "bucket": "this_week", "source": "kite"},
+                                 {"atm_iv": 0.9}, at("2026-07-24 15:30"))])  # live history never mixes with mock
+    restarted = ChainAnalyzer.from_settings(settings(), store=db)
+    first = restarted.analyze(_legs(0.16, 0.18), 110.0, index="NIFTY", expiry="2026-07-28", bucket="this_week")
     assert first.source == "mock" and first.as_of == at("2026-07-28 10:00")
     assert first.iv_day_change == 0 and first.iv_percentile == pytest.approx(200 / 3)  # above 0.12, 0.14 of 3
+    assert first.iv_rank == pytest.approx(100 * (0.17 - 0.12) / (0.20 - 0.12))
     assert first.premium_weekday_avg == pytest.approx(180.0) and first.premium_weekday_days == 1
-    later = [dict(leg, timestamp="2026-07-28T11:00:00+05:30") for leg in _legs(0.20, 0.22)]
-    second = analyzer.analyze(later, 110.0, index="NIFTY", expiry="2026-07-28", bucket="this_week")
+    second = restarted.analyze(_at(_legs(0.20, 0.22), "2026-07-28 11:00"), 110.0, index="NIFTY",
+                               expiry="2026-07-28", bucket="this_week")
     assert second.iv_open == pytest.approx(0.17) and second.iv_day_change == pytest.approx(0.04)
+    tags = {"index": "NIFTY", "bucket": "this_week", "source": "mock"}
     assert len(db.query("chain_metrics", tags=tags)) == 5
+    daily = db.query("chain_metrics_daily", tags=tags)
+    assert [(row["time"], row["atm_iv"]) for row in daily][-1] == (at("2026-07-28 15:30"), pytest.approx(0.21))
+    assert len(daily) == 4  # one row per day, rewritten each cycle
+    after_restart = ChainAnalyzer.from_settings(settings(), store=db)
+    third = after_restart.analyze(_at(_legs(0.20, 0.22), "2026-07-28 11:30"), 110.0, index="NIFTY",
+                                  expiry="2026-07-28", bucket="this_week")
+    assert third.iv_open == pytest.approx(0.17)  # the day's open survives a restart
 
 
 def test_analyzer_is_off_when_live_analytics_are_off():
-    analyzer = chain.ChainAnalyzer.from_settings(settings(LIVE_ANALYTICS_ENABLED="false"))
+    analyzer = ChainAnalyzer.from_settings(settings(LIVE_ANALYTICS_ENABLED="false"))
     assert analyzer.analyze(_legs(0.16, 0.18), 110.0, index="NIFTY", expiry="2026-07-28") is None
 
 
 def test_analyzer_buildup_uses_the_settings_thresholds():
     legs = [option(110, "CALL", oi=1030, oi_open=1000, day_change_percent=1.0)]
-    assert chain.ChainAnalyzer.from_settings(settings()).buildup(legs)[0].buildup is Buildup.LONG_BUILDUP
-    strict = chain.ChainAnalyzer.from_settings(settings(BUILDUP_OI_THRESHOLD_PERCENT=5))
+    assert ChainAnalyzer.from_settings(settings()).buildup(legs)[0].buildup is Buildup.LONG_BUILDUP
+    strict = ChainAnalyzer.from_settings(settings(BUILDUP_OI_THRESHOLD_PERCENT=5))
     assert strict.buildup(legs)[0].buildup is Buildup.NEUTRAL

@@ -10,6 +10,10 @@ from op_trading.analytics.common import write_points
 from tests.fixtures_analytics import at, settings, store
 
 
+def common_time(record):
+    return at(record["timestamp"][:19].replace("T", " "))
+
+
 def leg(when, strike, side, oi, price, volume=0, index="NIFTY", expiry="2026-07-28", source="mock"):
     return {"timestamp": at(when).isoformat(), "index": index, "expiry": expiry, "strike": strike, "side": side,
             "oi": oi, "last_price": price, "volume": volume, "source": source}
@@ -85,17 +89,22 @@ def test_buildup_pattern_counts_day_closes():
     assert sum(short["NIFTY"].values()) == 2
 
 
-def test_monitor_from_settings_reads_stored_rows(tmp_path):
-    db = store(tmp_path)
+def stored(records):
+    return [dict(record, atm_strike=24500, bucket="this_week", strike_offset="atm") for record in records]
+
+
+def test_monitor_seeds_its_window_from_the_store_then_follows_cycles(tmp_path):
     from op_trading.storage.schema import leg_point
-    records = []
-    for record in HISTORY:
-        records.append(dict(record, atm_strike=24500, bucket="this_week", strike_offset="atm"))
-    write_points(db, [leg_point(record) for record in records])
+
+    db = store(tmp_path)
+    now = at("2026-07-27 10:05")
+    earlier = [record for record in HISTORY if common_time(record) < now]
+    write_points(db, [leg_point(record) for record in stored(HISTORY)])  # the collector stored this cycle too
     monitor = ps.PositionMonitor.from_settings(settings(POSITION_MONITOR_INTERVAL="5m", OI_CHANGE_ALERT_PERCENT=8),
                                                store=db)
-    now = at("2026-07-27 10:05")
-    report = monitor.report(monitor.history(now), now)
+    monitor.observe([record for record in HISTORY if common_time(record) == now], now)
+    assert len(monitor.recent()) == len(HISTORY) == len(earlier) + 2  # seeded strictly before now: no duplicates
+    report = monitor.report(monitor.recent(), now, monitor.closing_history(now))
     assert [c.oi_change for c in report["changes"]] == [100, -100]
     assert [u.instrument for u in report["unusual"]] == ["NIFTY 2026-07-28 24500 CE"]
     assert report["net"][0].net_change == -200
@@ -104,6 +113,25 @@ def test_monitor_from_settings_reads_stored_rows(tmp_path):
                       "Buildup pattern, last 20 days (contract-days)"]
     assert monitor.tables(report)[0].rows[0][:6] == ("NIFTY 2026-07-28 24500 CE", "1,100", "+100", "+10.0%", "+2.0%",
                                                      "long buildup")
+    monitor.observe([], at("2026-07-27 12:00"))
+    assert monitor.recent() == []  # the window rolls: memory stays flat over a long run
+
+
+def test_closing_history_is_read_once_a_day_from_session_closes(tmp_path):
+    from op_trading.storage.schema import leg_point
+
+    db = store(tmp_path)
+    closes = [leg("2026-07-23 15:25", 24500, "CALL", 1000, 100.0), leg("2026-07-24 15:25", 24500, "CALL", 1100, 105.0),
+              leg("2026-07-24 11:00", 24500, "CALL", 9999, 1.0)]  # midday rows are not read
+    write_points(db, [leg_point(record) for record in stored(closes)])
+    monitor = ps.PositionMonitor.from_settings(settings(), store=db)
+    closing = monitor.closing_history(at("2026-07-27 10:00"))
+    assert sorted(row["oi"] for row in closing) == [1000, 1100]
+    write_points(db, [leg_point(record) for record in stored([leg("2026-07-22 15:25", 24500, "CALL", 5, 1.0)])])
+    assert monitor.closing_history(at("2026-07-27 11:00")) is closing  # cached for the day
+    today = [leg("2026-07-27 10:00", 24500, "CALL", 1000, 100.0)]
+    pattern = monitor.report(today, at("2026-07-27 10:00"), closing)["pattern"]
+    assert pattern["NIFTY"] == Counter({Buildup.LONG_BUILDUP: 1, Buildup.LONG_UNWINDING: 1})
 
 
 def test_monitor_switches():

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 from op_trading.analytics import participants as pa
 from op_trading.analytics.alerts import AlertRules
 from op_trading.analytics.cashflow import CashFlowTracker, FlowBucket
-from op_trading.analytics.chain import Buildup, ChainAnalyzer
+from op_trading.analytics.chain import Buildup
+from op_trading.analytics.chain_history import ChainAnalyzer
 from op_trading.analytics.common import CRORE
 from op_trading.analytics.participant_import import ParticipantImporter
 from op_trading.analytics.positions import PositionMonitor, Unusual
