@@ -224,7 +224,7 @@ class Collector:
                     ctx = LegContext(timestamp, chain.index, chain.bucket, side, chain.expiry, atm_strike,
                                      pair.strike, offset, days, contract.tradingsymbol, contract.instrument_token,
                                      self.source)
-                    oi_open = self.baselines.observe_oi(contract.quote_key, whole(quote.get("oi")))  # set in _observe_oi
+                    oi_open = self.baselines.observe_oi(contract.quote_key, whole(quote.get("oi")))  # from _observe_oi
                     built.append((item, offset, leg_record(ctx, quote, oi_open, None)))
                     iv_inputs.append(IvInput(quote, spots[chain.index.key], pair.strike, chain.expiry, side,
                                              (chain.index.key, chain.bucket)))

@@ -1,4 +1,4 @@
-"""`run_collection` end to end in mock mode: an in-process simulator, the default sinks, labels, reports, debug files."""
+"""`run_collection` end to end in mock mode: in-process simulator, the sinks, labels, reports, debug files."""
 
 import threading
 

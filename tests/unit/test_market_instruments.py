@@ -8,7 +8,9 @@ from op_trading.market.instruments import (COLUMNS, InstrumentCache, OptionIndex
                                            strike_step, to_csv)
 from tests.fixtures_collect import index_rows, ladder, option_rows
 
-KITE_CSV = """instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange
+KITE_HEADER = ("instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,"
+               "instrument_type,segment,exchange")
+KITE_CSV = KITE_HEADER + """
 256265,1001,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE
 12345602,48225,NIFTY25O1425200CE,NIFTY,0,2025-10-14,25200,0.05,75,CE,NFO-OPT,NFO
 9347074,36512,BANKNIFTY25OCT56500PE,BANKNIFTY,0,2025-10-28,56500,0.05,35,PE,NFO-OPT,NFO
