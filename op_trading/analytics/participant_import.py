@@ -76,7 +76,10 @@ class ImportResult:
     def latest(self, kind: str = "oi") -> tuple[pa.ParticipantReport | None, pa.ParticipantReport | None]:
         """The latest report of a kind and the one before it."""
         reports = [report for report in self.reports if report.kind == kind]
-        return (reports[-1] if reports else None), (reports[-2] if len(reports) > 1 else None)
+        if not reports:
+            return None, None
+        same_source = [report for report in reports[:-1] if report.source == reports[-1].source]
+        return reports[-1], (same_source[-1] if same_source else None)  # never mock against NSE data
 
 
 class ParticipantImporter:

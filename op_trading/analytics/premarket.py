@@ -2,8 +2,8 @@
 
 At PREMARKET_CAPTURE_TIME (default 08:00 IST) on a trading day, once a day (PREMARKET_CAPTURE_ENABLED), from the
 store:
-- the previous session's closing chain metrics: the last `chain_metrics` row per index and expiry bucket of the
-  previous trading day (PCR, max pain, ATM IV, straddle premium);
+- the previous session's closing chain metrics: the `chain_metrics_daily` row per index and expiry bucket of the
+  previous trading day, i.e. its last cycle (PCR, max pain, ATM IV, straddle premium);
 - participant positions: the latest NSE participant OI file on or before that day, with its day-over-day change;
 - FII/DII provisional cash activity of the latest day on or before it.
 Once the market has opened (09:15 IST), the overnight gap per index = today's open − previous close, from the first
@@ -21,12 +21,12 @@ from typing import Any, Mapping
 from op_trading import outcome
 from op_trading.analytics import common
 from op_trading.analytics import participants as pa
+from op_trading.analytics.chain_history import DAILY_MEASUREMENT
 from op_trading.analytics.common import finite, fmt_number, fmt_pct, fmt_vol_points
 from op_trading.market import calendar
 from op_trading.outcome import Outcome, Table
 
 MEASUREMENT = "premarket_summary"
-CHAIN_MEASUREMENT = "chain_metrics"
 OVERVIEW_MEASUREMENT = "index_overview"
 CHAIN_FIELDS = ("pcr_oi", "pcr_volume", "max_pain", "atm_iv", "iv_skew", "total_premium")
 
@@ -90,8 +90,7 @@ def previous_session_summary(store: Any, now: datetime, categories: tuple[str, .
     now = common.as_ist(now)
     previous = calendar.previous_trading_day(now.date())
     close = common.session_close(previous)
-    chain_rows = common.query(store, CHAIN_MEASUREMENT, start=calendar.market_open_at(previous),
-                              end=close + timedelta(minutes=30))
+    chain_rows = common.query(store, DAILY_MEASUREMENT, start=close, end=close)  # one closing row per chain
     since = close - timedelta(days=lookback_days)
     reports = pa.reports_from_rows(common.query(store, pa.MEASUREMENT, start=since, end=close), "oi")
     positions = ()

@@ -59,6 +59,8 @@ def test_files_listed_by_the_simulator_are_imported_as_mock(tmp_path):
     (folder / MANIFEST).write_text(json.dumps({"files": ["fao_participant_oi_15102025.csv"]}))
     result = ParticipantImporter(folder).import_folder(TODAY)
     assert {r.day.day: r.source for r in result.reports} == {14: "nse", 15: "mock"}
+    latest, previous = result.latest("oi")
+    assert (latest.day.day, latest.source, previous) == (15, "mock", None)  # no change of mock against NSE data
 
 
 def test_day_over_day_comes_from_the_store_when_the_folder_lacks_the_previous_file(tmp_path):

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from op_trading.analytics import premarket as pm
+from op_trading.analytics.chain_history import ChainAnalyzer
 from op_trading.analytics.common import make_point, write_points
 from op_trading.analytics.participant_import import ParticipantImporter
 from op_trading.outcome import Status
@@ -21,12 +22,13 @@ def test_is_due(now, last, due):
 
 
 def fill_previous_session(db, tmp_path):
-    tags = {"index": "NIFTY", "bucket": "this_week", "expiry": "2026-07-28", "source": "mock"}
-    write_points(db, [make_point("chain_metrics", tags, {"pcr_oi": 0.8, "max_pain": 24400.0, "atm_iv": 0.13,
-                                                         "total_premium": 250.0}, at("2026-07-27 15:00")),
-                      make_point("chain_metrics", tags, {"pcr_oi": 0.95, "max_pain": 24500.0, "atm_iv": 0.12,
-                                                         "total_premium": 210.0}, at("2026-07-27 15:29:30")),
-                      make_point("chain_metrics", tags, {"pcr_oi": 2.0}, at("2026-07-24 15:29"))])
+    analyzer = ChainAnalyzer(0.5, 2.0, store=db)
+    for when, pcr_puts, iv, price in (("2026-07-24 15:29", 200, 0.2, 150.0), ("2026-07-27 15:00", 80, 0.13, 125.0),
+                                      ("2026-07-27 15:29:30", 95, 0.12, 105.0)):
+        legs = [{"strike": strike, "side": side, "expiry": "2026-07-28", "oi": 100 if side == "CALL" else pcr_puts,
+                 "iv": iv, "last_price": price, "timestamp": at(when).isoformat(), "source": "mock"}
+                for strike in (24400.0, 24500.0, 24600.0) for side in ("CALL", "PUT")]
+        analyzer.analyze(legs, 24510.0, index="NIFTY", expiry="2026-07-28", bucket="this_week")
     sim.write_history(tmp_path / "participants", date(2026, 7, 27), 2)
     ParticipantImporter(tmp_path / "participants", store=db).run(date(2026, 7, 27))
 
@@ -39,6 +41,7 @@ def test_capture_before_the_open(tmp_path):
     summary = capture.last
     assert outcome.status is Status.OK and summary.previous_session == date(2026, 7, 27)
     assert [(row["index"], row["pcr_oi"], row["max_pain"]) for row in summary.chain] == [("NIFTY", 0.95, 24500.0)]
+    assert summary.chain[0]["time"] == at("2026-07-27 15:30")
     assert [p.category for p in summary.positions] == ["Client", "FII", "Pro"]
     assert all(p.day == date(2026, 7, 27) and p.fut_net_change is not None and p.source == "mock"
                for p in summary.positions)
