@@ -49,9 +49,12 @@ class EmbeddedStore:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / file_name
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; a crash loses no committed page
+        # autocommit mode: write() opens its own BEGIN IMMEDIATE transactions (see there)
+        self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")  # readers (menus, other processes) never block the writer
+        # WAL + NORMAL: a crashed program loses nothing committed; a power cut may lose the last commits, but the
+        # file stays consistent. FULL would fsync every cycle for little gain here.
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
         self._reset_caches()
 
@@ -65,11 +68,16 @@ class EmbeddedStore:
             return WriteResult(self.name)
         with self._lock:
             try:
-                with self._conn:  # one transaction per call: all points or none
-                    groups = self._group_rows(points)
-                    for (measurement_id, names), rows in groups.items():
-                        self._conn.executemany(self._upsert_sql(measurement_id, names), rows)
+                # one transaction per call, all points or none; IMMEDIATE takes the write lock first, so what this
+                # transaction reads (ids, columns another writer may just have added) is current
+                self._conn.execute("BEGIN IMMEDIATE")
+                groups = self._group_rows(points)
+                for (measurement_id, names), rows in groups.items():
+                    self._conn.executemany(self._upsert_sql(measurement_id, names), rows)
+                self._conn.execute("COMMIT")
             except sqlite3.Error as error:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 self._reset_caches()  # ids cached inside the rolled-back transaction are gone
                 log.error("embedded store write failed: %s", error)
                 return WriteResult(self.name, failed=len(points), reason=f"SQLite: {error}")
@@ -148,6 +156,9 @@ class EmbeddedStore:
         columns = self._columns(measurement_id)
         column = columns.get(name)
         if column is None:
+            columns.update(self._stored_columns(measurement_id))  # another writer may have added it meanwhile
+            column = columns.get(name)
+        if column is None:
             # generated names: field names may differ only in case, which SQLite identifiers do not distinguish
             column = f"c{len(columns) + 1}"
             self._conn.execute(f"ALTER TABLE {_table(measurement_id)} ADD COLUMN {column}")
@@ -159,9 +170,7 @@ class EmbeddedStore:
     def _columns(self, measurement_id: int) -> dict[str, str]:
         columns = self._column_names.get(measurement_id)
         if columns is None:
-            rows = self._conn.execute("SELECT name, column_name FROM field_columns WHERE measurement_id = ?",
-                                      (measurement_id,)).fetchall()
-            columns = self._column_names[measurement_id] = dict(rows)
+            columns = self._column_names[measurement_id] = self._stored_columns(measurement_id)
         return columns
 
     def _reset_caches(self) -> None:
@@ -174,7 +183,10 @@ class EmbeddedStore:
     # ----------------------------------------------------------------------------------------------- reading
     def query(self, measurement: str, start: datetime | None = None, end: datetime | None = None,
               tags: dict[str, str] | None = None, fields: list[str] | None = None) -> list[dict[str, Any]]:
-        """Rows with start <= time < end, oldest first: {"time": IST datetime, **tags, **fields (non-null)}."""
+        """Rows with start <= time < end, oldest first: {"time": IST datetime, **tags, **fields (non-null)}.
+
+        A field that has the name of a tag wins in the row (atm_option_quote: `strike` is the leg's strike;
+        the ATM strike, which is also the `strike` tag, is the field `atm_strike_val`)."""
         with self._lock:
             selection = self._select(measurement, tags, fields)
             if selection is None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import threading
 from collections import OrderedDict, defaultdict
 from pathlib import Path
 from typing import Any, Sequence
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 CSV_SPLIT_HEADER = ("timestamp", "index", "expiry_code", "strike_offset", "call_strike", "put_strike",
                     "call_last_price", "put_last_price", "call_iv", "put_iv", "call_volume", "put_volume",
                     "call_oi", "put_oi", "tp_sum", "group")
-_REMEMBERED_FILES = 1024  # per-file sets of written timestamps kept in memory (a trading day needs ~140)
+_REMEMBERED_FILES = 1024  # files whose newest timestamp is kept in memory (a trading day touches ~140)
 
 
 class CsvSplitSink:
@@ -39,7 +40,10 @@ class CsvSplitSink:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
-        self._written: OrderedDict[Path, set[str]] = OrderedDict()
+        self._lock = threading.Lock()
+        # per file only the newest timestamp written: newer rows append without a look at the file, older ones
+        # (a replay, a late row) are checked against the file itself, so memory stays flat over long runs
+        self._newest: OrderedDict[Path, str] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings) -> "CsvSplitSink":
@@ -49,12 +53,13 @@ class CsvSplitSink:
         legs = [point for point in points if point.measurement == LEG_MEASUREMENT]
         failed_legs: set[int] = set()
         reasons: list[str] = []
-        for relative, rows in split_rows(legs).items():
-            try:
-                self._append(self.root / relative, rows)
-            except OSError as error:
-                reasons.append(f"{relative}: {error}")
-                failed_legs.update(leg for row in rows for leg in row.legs)
+        with self._lock:
+            for relative, rows in split_rows(legs).items():
+                try:
+                    self._append(self.root / relative, rows)
+                except OSError as error:
+                    reasons.append(f"{relative}: {error}")
+                    failed_legs.update(leg for row in rows for leg in row.legs)
         if reasons:
             log.error("CSV split write failed: %s", "; ".join(reasons[:3]))
         return WriteResult(self.name, written=len(legs) - len(failed_legs), failed=len(failed_legs),
@@ -64,33 +69,37 @@ class CsvSplitSink:
         return WriteResult(self.name)  # every write closes its files
 
     def close(self) -> None:
-        self._written.clear()
+        self._newest.clear()
 
     def _append(self, path: Path, rows: list["SplitRow"]) -> None:
-        seen = self._timestamps(path)
-        fresh = [row for row in rows if row.cells[0] not in seen]
+        # timestamps are IST ISO strings of one format, so string order is time order
+        newest = self._newest_in(path)
+        fresh = [row for row in rows if row.cells[0] > newest]
+        older = [row for row in rows if row.cells[0] <= newest]
+        if older:
+            present = _read_timestamps(path)
+            fresh += [row for row in older if row.cells[0] not in present]
         if not fresh:
             return
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        if not seen and _is_empty(path):
+        if _is_empty(path):
             writer.writerow(CSV_SPLIT_HEADER)
         writer.writerows(row.cells for row in fresh)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8", newline="") as handle:
             handle.write(buffer.getvalue())  # one write call: whole rows only
-        seen.update(row.cells[0] for row in fresh)
+        self._newest[path] = max(newest, *(row.cells[0] for row in fresh))
 
-    def _timestamps(self, path: Path) -> set[str]:
-        seen = self._written.get(path)
-        if seen is not None:
-            self._written.move_to_end(path)
-            return seen
-        seen = _read_timestamps(path)
-        self._written[path] = seen
-        if len(self._written) > _REMEMBERED_FILES:
-            self._written.popitem(last=False)
-        return seen
+    def _newest_in(self, path: Path) -> str:
+        newest = self._newest.get(path)
+        if newest is not None:
+            self._newest.move_to_end(path)
+            return newest
+        newest = self._newest[path] = max(_read_timestamps(path), default="")  # first touch: repairs a torn tail
+        if len(self._newest) > _REMEMBERED_FILES:
+            self._newest.popitem(last=False)
+        return newest
 
 
 class SplitRow:

@@ -24,7 +24,8 @@ _MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ "})
 _KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 _STRING_ESCAPES = str.maketrans({'"': r"\"", "\\": "\\\\"})
 _ESCAPED: dict[str, str] = {}  # tag keys/values and field keys repeat every cycle; escape each once
-_ESCAPED_LIMIT = 50_000  # bound the memo so a long run with ever-new strike/expiry values stays flat
+_TAG_SETS: dict[tuple, str] = {}
+_ESCAPED_LIMIT = 50_000  # bound the memos so a long run with ever-new strike/expiry values stays flat
 
 
 class PointError(ValueError):
@@ -81,16 +82,32 @@ def escape_key(text: str) -> str:
 
 def tag_set(tags: Mapping[str, str]) -> str:
     """`,k=v` pairs sorted by key (InfluxDB's preferred order); empty values are left out, as the protocol requires."""
-    parts = [f",{escape_key(key)}={escape_key(value)}" for key, value in sorted(tags.items()) if value]
-    return "".join(parts)
+    items = tuple(tags.items())
+    text = _TAG_SETS.get(items)
+    if text is None:  # a series' tag set repeats every cycle: build it once
+        if len(_TAG_SETS) >= _ESCAPED_LIMIT:
+            _TAG_SETS.clear()
+        text = _TAG_SETS[items] = "".join(
+            f",{escape_key(key)}={escape_key(value)}" for key, value in sorted(items) if value)
+    return text
 
 
 def field_set(fields: Mapping[str, FieldValue]) -> str:
+    # the hot loop of every InfluxDB write: floats and ints inline, the rest through field_value
     parts = []
     for key, value in fields.items():
-        text = field_value(value)
-        if text is not None:
-            parts.append(f"{escape_key(key)}={text}")
+        kind = type(value)
+        if kind is float:
+            if value - value != 0:  # NaN or ±inf: the protocol cannot carry them
+                continue
+            text = repr(value)
+        elif kind is int:
+            text = f"{value}i"
+        else:
+            text = field_value(value)
+            if text is None:
+                continue
+        parts.append(f"{_ESCAPED.get(key) or escape_key(key)}={text}")
     return ",".join(parts)
 
 

@@ -4,11 +4,14 @@ import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from op_trading.storage.embedded import EmbeddedStore
 from op_trading.storage.point import Point
 from op_trading.storage.schema import leg_point, overview_point, points_from_records
 from tests.fixtures_storage import cycle_records, cycle_time, leg_record, overview_record
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_leg_and_overview_round_trip_with_types(tmp_path):
@@ -105,3 +108,28 @@ def test_a_failed_write_is_reported_and_rolled_back(tmp_path):
     blocker.close()
     assert store.write([Point("m", {"k": "b"}, {"x": 2.0}, moment)]).written == 1
     assert [row["k"] for row in store.query("m")] == ["a", "b"]
+
+
+def test_two_writers_on_one_file_add_series_and_fields_without_clashing(tmp_path):
+    first, second = EmbeddedStore(tmp_path), EmbeddedStore(tmp_path)
+    moment = cycle_time(0)
+    for number in range(5):  # each writer keeps adding fields and series the other has not seen
+        assert first.write([Point("m", {"w": "1", "n": str(number)}, {f"a{number}": 1.0}, moment)]).ok
+        assert second.write([Point("m", {"w": "2", "n": str(number)}, {f"b{number}": 2}, moment)]).ok
+        assert second.write([Point("m", {"w": "1", "n": str(number)}, {f"a{number}": 3.0}, moment)]).ok
+    rows = first.query("m", tags={"w": "1"})
+    assert len(rows) == 5 and {row["n"]: row[f"a{row['n']}"] for row in rows} == {str(n): 3.0 for n in range(5)}
+    assert len(second.query("m", tags={"w": "2"})) == 5 and first.count("m") == 10
+
+
+def test_concurrent_writer_processes_lose_nothing(tmp_path):
+    code = ("import sys; from op_trading.storage.embedded import EmbeddedStore; from op_trading.storage.point "
+            "import Point; from tests.fixtures_storage import cycle_time\n"
+            "store, who = EmbeddedStore(sys.argv[1]), sys.argv[2]\n"
+            "for n in range(40):\n"
+            "    r = store.write([Point('m', {'who': who, 'n': str(n % 7)}, {who + str(n % 5): float(n)},"
+            " cycle_time(n))])\n"
+            "    assert r.ok, r\n")
+    workers = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), who], cwd=ROOT) for who in "xyz"]
+    assert [worker.wait(timeout=60) for worker in workers] == [0, 0, 0]
+    assert EmbeddedStore(tmp_path).count("m") == 3 * 40

@@ -81,6 +81,17 @@ def test_replays_and_restarts_never_duplicate_rows_or_headers(tmp_path):
     assert [row["timestamp"] for row in rows(path)] == ["2025-08-26T10:15:30+05:30", "2025-08-26T10:16:00+05:30"]
 
 
+def test_a_late_row_is_added_once_even_when_newer_rows_exist(tmp_path):
+    sink = CsvSplitSink(tmp_path)
+    newer = [leg_point(leg_record(MOMENT + timedelta(seconds=60), side=side)) for side in ("CALL", "PUT")]
+    late = [leg_point(leg_record(MOMENT, side=side)) for side in ("CALL", "PUT")]
+    sink.write(newer)
+    sink.write(late)
+    sink.write(late + newer)
+    stamps = [row["timestamp"] for row in rows(tmp_path / "NIFTY" / "this_week" / "atm" / "2025-08-26.csv")]
+    assert stamps == ["2025-08-26T10:16:30+05:30", "2025-08-26T10:15:30+05:30"]
+
+
 def test_a_torn_last_line_is_cut_back_before_appending(tmp_path):
     points, _ = points_from_records(cycle_records(MOMENT, buckets=("this_week",)))
     CsvSplitSink(tmp_path).write(points)
