@@ -59,13 +59,12 @@ def source_of(records: Iterable[Mapping[str, Any]], default: str) -> str:
 
 
 def instrument_key(record: Mapping[str, Any]) -> str:
-    """A readable, stable name of the contract a record is about: its tradingsymbol when known, else
-    "NIFTY 2026-07-28 24500 CE" from collector keys (side/expiry) or stored tags (option_type/expiration)."""
-    if record.get("tradingsymbol"):
-        return str(record["tradingsymbol"])
+    """A readable, stable name of the contract a record is about, the same for a collector record (side/expiry)
+    and its stored row (option_type/expiration tags, no tradingsymbol): "NIFTY 2026-07-28 24500 CE". Records
+    without a strike fall back to their tradingsymbol, then the index."""
     strike = finite(record.get("strike"))
     if strike is None:
-        return str(record.get("index") or "?")
+        return str(record.get("tradingsymbol") or record.get("index") or "?")
     side = str(record.get("side") or record.get("option_type") or "").upper()
     side = {"CALL": "CE", "PUT": "PE"}.get(side, side)
     expiry = record.get("expiry") or record.get("expiration") or ""
