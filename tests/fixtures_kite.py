@@ -9,9 +9,11 @@ kiteconnect client talking real HTTP to it.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import defaultdict, deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -144,14 +146,52 @@ def sandbox_class():
 
 
 @pytest.fixture
-def sandbox():
+def redirect_url():
+    from tests.support import free_port
+
+    return f"http://127.0.0.1:{free_port()}/success"
+
+
+@pytest.fixture
+def sandbox(redirect_url):
+    """The simulator with Kite's rate limits on; its login page redirects to `redirect_url`."""
     from tests.support import service_missing
 
     cls = sandbox_class()
     if cls is None:
         service_missing("the local Kite simulator (op_trading.sandbox.Sandbox)")
-    with cls(port=0, seed=42, rate_limits=True, faults="") as box:
+    with cls(port=0, seed=42, rate_limits=True, faults="", redirect_url=redirect_url) as box:
         yield box
+
+
+def sandbox_settings(box, **overrides: str):
+    """Settings pointing the product at the simulator, as a developer's .env would."""
+    values = {"KITE_API_KEY": box.api_key, "KITE_API_SECRET": box.api_secret, "KITE_LOGIN_URL": box.login_url,
+              "KITE_REDIRECT_URL": box.redirect_url, "KITE_LOGIN_TIMEOUT_SECONDS": "10"}
+    return kite_settings(box.url, mode="development", **{**values, **overrides})
+
+
+@contextmanager
+def occupied(url: str):
+    """Another program listening on the port of `url` (SO_REUSEADDR: a port in TIME_WAIT is still taken over)."""
+    port = urlsplit(url).port
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        yield port
+
+
+def browse(url: str) -> tuple[int, str]:
+    """What a browser does with a URL: GET it and follow redirects (to our catcher on 127.0.0.1)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
 
 
 class FakeClock:

@@ -22,11 +22,13 @@ KITE_APP_PAGE = "developers.kite.trade > My apps > your app"
 
 
 def _timed(kite, method_name: str, *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    from op_trading.kite.client import call
+    """The result and the milliseconds Kite took, without the time spent waiting for the rate limiter."""
+    from op_trading.kite.client import call, call_stats
 
-    started = time.perf_counter()
+    stats = call_stats(kite)
+    waited_before, started = stats.waited_seconds, time.perf_counter()
     result = call(kite, method_name, *args, **kwargs)
-    return result, (time.perf_counter() - started) * 1000
+    return result, (time.perf_counter() - started - (stats.waited_seconds - waited_before)) * 1000
 
 
 def _explain(error: Exception, what: str) -> str:

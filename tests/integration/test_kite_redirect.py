@@ -5,25 +5,15 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from op_trading.kite.errors import LoginError, LoginTimeout, PortBusy
 from op_trading.kite.login import RedirectCatcher
 from op_trading.kite.redirect import port_is_free
-from tests.support import free_port
+from tests.fixtures_kite import browse, occupied, redirect_url  # noqa: F401 (fixture)
 
 TOKEN = "Rq7x2YbT9kLmN3pQ4sVw5zA6cD8eF0gH"
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def browser_later(url: str, delay: float = 0.1) -> dict:
@@ -32,17 +22,12 @@ def browser_later(url: str, delay: float = 0.1) -> dict:
 
     def visit():
         time.sleep(delay)
-        seen["status"], seen["page"] = get(url)
+        seen["status"], seen["page"] = browse(url)
 
     thread = threading.Thread(target=visit)
     thread.start()
     seen["thread"] = thread
     return seen
-
-
-@pytest.fixture
-def redirect_url():
-    return f"http://127.0.0.1:{free_port()}/success"
 
 
 def test_captures_the_request_token_and_answers_the_browser(redirect_url):
@@ -59,7 +44,7 @@ def test_captures_the_request_token_and_answers_the_browser(redirect_url):
 def test_other_paths_are_ignored_until_the_redirect_arrives(redirect_url):
     base = redirect_url.rsplit("/", 1)[0]
     with RedirectCatcher(redirect_url, timeout=10) as catcher:
-        assert get(base + "/favicon.ico")[0] == 404  # browsers ask for this; it must not end the wait
+        assert browse(base + "/favicon.ico")[0] == 404  # browsers ask for this; it must not end the wait
         seen = browser_later(f"{redirect_url}?request_token={TOKEN}&status=success")
         assert catcher.wait() == TOKEN
     seen["thread"].join(5)
@@ -90,10 +75,7 @@ def test_a_redirect_to_the_wrong_path_names_both_paths(redirect_url):
 
 
 def test_a_busy_port_says_which_port_and_what_to_do(redirect_url):
-    port = int(redirect_url.split(":")[2].split("/")[0])
-    with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", port))
-        squatter.listen()
+    with occupied(redirect_url) as port:
         assert not port_is_free(port)
         with pytest.raises(PortBusy) as raised:
             RedirectCatcher(redirect_url, timeout=5).start()
@@ -114,7 +96,7 @@ def test_timeout_offers_the_paste_fallback_and_frees_the_port(redirect_url):
 
 def test_a_second_redirect_changes_nothing(redirect_url):
     catcher = RedirectCatcher(redirect_url, timeout=10).start()
-    status, _ = get(f"{redirect_url}?request_token={TOKEN}&status=success")
+    status, _ = browse(f"{redirect_url}?request_token={TOKEN}&status=success")
     assert status == 200
     assert catcher.settle("/success", {"request_token": ["Other0token0value00000000000000"]})[0] == 409
     assert catcher.wait() == TOKEN
@@ -122,7 +104,7 @@ def test_a_second_redirect_changes_nothing(redirect_url):
 
 def test_an_idle_connection_does_not_block_the_redirect(redirect_url):
     """Browsers open speculative connections that send nothing; the real redirect must still get through."""
-    port = int(redirect_url.split(":")[2].split("/")[0])
+    port = RedirectCatcher(redirect_url, timeout=1).target.port
     with RedirectCatcher(redirect_url, timeout=10) as catcher, socket.create_connection(("127.0.0.1", port)):
         seen = browser_later(f"{redirect_url}?request_token={TOKEN}&status=success")
         assert catcher.wait() == TOKEN
