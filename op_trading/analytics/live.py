@@ -71,6 +71,8 @@ class LiveAnalytics:
     def on_cycle(self, legs: list[Mapping[str, Any]], overviews: list[Mapping[str, Any]],
                  now: datetime | None = None) -> CycleAnalytics:
         records = list(legs) + list(overviews)
+        if now is None and not records:
+            raise ValueError("a cycle without records needs `now`")
         now = common.as_ist(now) if now else max(common.record_time(record) for record in records)
         result = CycleAnalytics(now)
         spots = spots_of(overviews)
