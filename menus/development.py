@@ -31,6 +31,8 @@ PARTICIPANT_CONFIG = Menu("participants", "Participant analysis configuration", 
                "CASH_FLOW_ALERT_THRESHOLD_CRORES", "OI_CHANGE_ALERT_PERCENT")),
     Configure("history", "Historical data integration",
               ("PARTICIPANT_DATA_DIR", "PARTICIPANT_DOWNLOAD_ENABLED", "PARTICIPANT_HISTORY_DAYS")),
+    Leaf("show", "Show participant positions and FII/DII cash", "analytics.participants",
+         help="Imports NSE's participant files (simulated ones in mock mode) and shows the panel."),
 ), help="What the participant panels track, and when they alert.")
 
 CASH_FLOW = Menu("cash_flow", "Cash flow tracking setup", (
@@ -42,6 +44,7 @@ CASH_FLOW = Menu("cash_flow", "Cash flow tracking setup", (
     Configure("sectors", "Sector-wise analysis", ("CASH_FLOW_SECTOR_ANALYSIS",)),
     Configure("premarket", "Pre-market data capture (default 08:00 IST)",
               ("PREMARKET_CAPTURE_ENABLED", "PREMARKET_CAPTURE_TIME")),
+    Leaf("show", "Show cash flows by timeframe (live)", "analytics.live_view", params={"view": "flows"}),
 ))
 
 POSITIONS = Menu("positions", "Position monitoring configuration", (
@@ -50,6 +53,7 @@ POSITIONS = Menu("positions", "Position monitoring configuration", (
     Configure("oi_alerts", "OI change alerts", ("OI_CHANGE_ALERT_PERCENT",)),
     Configure("net", "Net position calculations", ("NET_POSITION_ENABLED",)),
     Configure("patterns", "Historical pattern analysis", ("POSITION_PATTERN_LOOKBACK_DAYS",)),
+    Leaf("show", "Show OI position changes (live)", "analytics.live_view", params={"view": "positions"}),
 ))
 
 DEVELOPMENT = Menu("development", "Development", (

@@ -2,14 +2,23 @@
 
 from op_trading.ui.model import Configure, Leaf, Menu, Sequence
 
-LIVE_ANALYTICS = Configure("analytics", "Live analytics configuration",
-                           ("LIVE_ANALYTICS_ENABLED", "ANALYTICS_REFRESH_SECONDS", "STRIKE_OFFSETS", "IV_MODEL",
-                            "IV_RISK_FREE_RATE", "IV_DIVIDEND_YIELD", "BUILDUP_OI_THRESHOLD_PERCENT",
-                            "BUILDUP_PRICE_THRESHOLD_PERCENT"))
+LIVE_ANALYTICS = Menu("analytics", "Live analytics configuration", (
+    Configure("configure", "Chain metrics, IV model and buildup thresholds",
+              ("LIVE_ANALYTICS_ENABLED", "ANALYTICS_REFRESH_SECONDS", "STRIKE_OFFSETS", "IV_MODEL", "IV_RISK_FREE_RATE",
+               "IV_DIVIDEND_YIELD", "BUILDUP_OI_THRESHOLD_PERCENT", "BUILDUP_PRICE_THRESHOLD_PERCENT")),
+    Leaf("show", "Show live chain metrics, breadth and volatility regime", "analytics.live_view",
+         params={"view": "overview"}),
+    Leaf("flows", "Show cash flows by timeframe", "analytics.live_view", params={"view": "flows"}),
+    Leaf("positions", "Show OI position changes", "analytics.live_view", params={"view": "positions"}),
+), help="Live views run collection and analytics on the configured source and refresh until Ctrl-C.")
 
-PARTICIPANT_ALERTS = Configure("participants", "Participant analysis with real-time alerts",
-                               ("ENABLE_PARTICIPANT_ANALYSIS", "FII_ALERT_THRESHOLD_CRORES",
-                                "DII_ALERT_THRESHOLD_CRORES", "PRO_CLIENT_DIVERGENCE_CONTRACTS", "ALERTS_ENABLED"))
+PARTICIPANT_ALERTS = Menu("participants", "Participant analysis with real-time alerts", (
+    Configure("configure", "Participant tracking and alert thresholds",
+              ("ENABLE_PARTICIPANT_ANALYSIS", "FII_ALERT_THRESHOLD_CRORES", "DII_ALERT_THRESHOLD_CRORES",
+               "PRO_CLIENT_DIVERGENCE_CONTRACTS", "ALERTS_ENABLED")),
+    Leaf("show", "Show participant positions and FII/DII cash", "analytics.participants"),
+    Leaf("alerts", "Show live alerts", "analytics.live_view", params={"view": "alerts"}),
+))
 
 MONITORING = Configure("monitoring", "Monitoring and alerting setup",
                        ("HEALTH_CHECK_INTERVAL_SECONDS", "METRICS_PORT", "ALERTS_ENABLED", "ALERT_COOLDOWN_MINUTES",

@@ -29,6 +29,8 @@ ACTIONS: dict[str, str] = {
     "kite.permissions": "op_trading.kite.actions:permissions",
     "sandbox.mock_environment": "op_trading.runtime.actions:mock_environment",
     "runtime.deploy": "op_trading.runtime.actions:deploy",
+    "analytics.live_view": "op_trading.runtime.analytics_views:live_view",
+    "analytics.participants": "op_trading.runtime.analytics_views:participants",
 }
 
 

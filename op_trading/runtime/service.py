@@ -72,6 +72,8 @@ class Service:
             self.outcome = failed(f"collection stopped: {type(error).__name__}: {error}")
         finally:
             self.stop_event.set()
+            for analyzer in self.analyzers:  # the analyzers' store belongs to this thread
+                getattr(analyzer, "close", lambda: None)()
 
     def _on_cycle(self, report) -> None:
         self.last_report = report
@@ -91,6 +93,8 @@ class Service:
             try:
                 for line in analyzer(report) or ():
                     self.recent.append(line)
+                    if line.startswith("ALERT"):
+                        self.metrics.inc("op_alerts_total")
             except Exception as error:  # analytics must never stop collection
                 log.exception("analyzer failed")
                 self.recent.append(f"analytics error: {type(error).__name__}: {error}")
@@ -122,6 +126,8 @@ class Service:
         cycle = getattr(self.last_report, "cycle", None)
         if cycle is not None:
             tables.append(overview_table(cycle.records, cycle.timestamp))
+        for analyzer in self.analyzers:
+            tables.extend(getattr(analyzer, "tables", lambda: [])())
         if self.recent:
             tables.append(Table("Recent", ("event",), tuple((line,) for line in self.recent)))
         checks = tuple(self.health)

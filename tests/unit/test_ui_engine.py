@@ -60,7 +60,7 @@ def test_header_shows_mode_source_token_and_storage(recorder):
     engine.browse()
     text = out.getvalue()
     assert "mode: production" in text and "data: live" in text and "token: missing" in text
-    assert "storage: embedded, influxdb, csv" in text
+    assert "storage: embedded, csv" in text
 
 
 @pytest.mark.parametrize("bad,expected", [
