@@ -119,10 +119,12 @@ def browser_login(settings, ui) -> TokenRecord:
     ui.notify("Log in to Kite in the browser window that opened (if none did, open this address): " + url
               if opened else "Open this address in a browser on this machine and log in: " + url)
     token = None
-    if catcher is not None and (opened or ui.confirm("Wait here for the browser to come back?", default=True)):
-        token = _wait_for_redirect(catcher, ui)
     if catcher is not None:
-        catcher.close()
+        try:
+            if opened or ui.confirm("Wait here for the browser to come back?", default=True):
+                token = _wait_for_redirect(catcher, ui)
+        finally:  # Ctrl-C included: the port is free again for the next attempt
+            catcher.close()
     if token is None:
         pasted = ui.ask(Question("Paste the address the browser shows after login (or the request_token)",
                                  secret=True, validate=_problem_of(parse_pasted)))
@@ -144,8 +146,6 @@ def _wait_for_redirect(catcher, ui) -> str | None:
         except LoginTimeout as timeout:
             ui.notify(str(timeout))
             return None
-        finally:
-            catcher.close()
 
 
 def _problem_of(check):

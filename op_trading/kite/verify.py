@@ -60,16 +60,20 @@ def _attempt(name: str, what: str, run: Callable[[], str], failure: Status = Sta
         return Check(name, status, _explain(error, what))
 
 
+def _profile_check(kite, name: str, failure: Status = Status.FAILED) -> Check:
+    def profile() -> str:
+        data, ms = _timed(kite, "profile")
+        return f"{data.get('user_id', '?')} ({data.get('user_name', '')}) in {ms:.0f} ms"
+
+    return _attempt(name, "to read the profile", profile, failure)
+
+
 def test_connection(settings) -> list[Check]:
     """Profile and one LTP call with the stored token, each with its latency."""
     checks = [Check("Kite API root", Status.OK, settings["KITE_API_ROOT"])]
     kite, problem = _client(settings)
     if problem:
         return checks + [problem]
-
-    def profile() -> str:
-        data, ms = _timed(kite, "profile")
-        return f"{data.get('user_id', '?')} ({data.get('user_name', '')}) in {ms:.0f} ms"
 
     def ltp() -> str:
         data, ms = _timed(kite, "ltp", NIFTY.quote_key)
@@ -78,7 +82,7 @@ def test_connection(settings) -> list[Check]:
             raise KiteError(f"Kite answered without {NIFTY.quote_key}")
         return f"{NIFTY.quote_key} = {price} in {ms:.0f} ms"
 
-    checks.append(_attempt("Profile", "to read the profile", profile))
+    checks.append(_profile_check(kite, "Profile"))
     if checks[-1].status is Status.OK:
         checks.append(_attempt("LTP", "to read prices", ltp))
     return checks
@@ -141,13 +145,8 @@ def stored_token_checks(settings, check_with_kite: bool = True, now=None) -> lis
         kite, problem = _client(settings)
         if problem:
             return checks + [problem]
-
-        def profile() -> str:
-            data, ms = _timed(kite, "profile")
-            return f"Kite accepts it: {data.get('user_id', '?')} ({ms:.0f} ms)"
-
         # Unreachable Kite only warns: the token may be fine; a TokenException still fails (see _attempt).
-        checks.append(_attempt("Kite check", "to read the profile", profile, failure=Status.WARN))
+        checks.append(_profile_check(kite, "Kite accepts it", failure=Status.WARN))
     return checks
 
 
