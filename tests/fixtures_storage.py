@@ -130,16 +130,16 @@ def line_protocol_server(tmp_path):
         server.clear()
         yield server
         return
-    server = start_private_vm(tmp_path)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _private_vm(tmp_path)
 
 
 @pytest.fixture
 def private_line_protocol_server(tmp_path):
     """Always a private VictoriaMetrics, because the test stops and restarts it."""
+    yield from _private_vm(tmp_path)
+
+
+def _private_vm(tmp_path: Path):
     server = start_private_vm(tmp_path)
     try:
         yield server

@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Callable
 
@@ -32,6 +33,7 @@ if str(ROOT) not in sys.path:
 from op_trading.storage.embedded import EmbeddedStore  # noqa: E402
 from op_trading.storage.files import CsvSplitSink  # noqa: E402
 from op_trading.storage.influx import InfluxSink  # noqa: E402
+from op_trading.storage.point import Point  # noqa: E402
 from op_trading.storage.schema import points_from_records  # noqa: E402
 from tests.fixtures_storage import (VictoriaMetrics, cycle_records, cycle_time,  # noqa: E402
                                     victoria_metrics_binary)
@@ -81,43 +83,37 @@ def bench_schema(rows: int, repeats: int) -> dict:
             "line_protocol_per_s": measure(timed(lambda: len([p.to_line_protocol() for p in points])), repeats)}
 
 
-def bench_embedded(rows: int, repeats: int, batch: int = 1000) -> dict:
+def bench_sink(open_sink: Callable[[str], object], rows: int, repeats: int, batch: int = 1000) -> dict:
+    """Points/s written through a fresh sink in a temporary folder, `batch` points per write."""
     points = leg_points(rows)
 
     def run() -> tuple[int, float]:
         with tempfile.TemporaryDirectory() as folder:
-            store = EmbeddedStore(folder)
-            started = time.perf_counter()
-            written = sum(store.write(points[start:start + batch]).written for start in range(0, len(points), batch))
-            seconds = time.perf_counter() - started
-            assert written == store.count("atm_option_quote") == len(points)
-            store.close()
-        return len(points), seconds
-
-    return {"embedded_rows_per_s": measure(run, repeats)}
-
-
-def bench_csv(rows: int, repeats: int, batch: int = 1000) -> dict:
-    points = leg_points(rows)
-
-    def run() -> tuple[int, float]:
-        with tempfile.TemporaryDirectory() as folder:
-            sink = CsvSplitSink(folder)
+            sink = open_sink(folder)
             started = time.perf_counter()
             written = sum(sink.write(points[start:start + batch]).written for start in range(0, len(points), batch))
             seconds = time.perf_counter() - started
+            sink.close()
         assert written == len(points)
         return len(points), seconds
 
-    return {"csv_leg_points_per_s": measure(run, repeats)}
+    return measure(run, repeats)
 
 
 def bench_influx(server: VictoriaMetrics, rows: int, repeats: int, batch: int = 5000) -> dict:
-    points = leg_points(rows)
-    fields = sum(len(point.fields) for point in points)
+    """Our InfluxSink vs influxdb-client `Point` objects, same batches and server; counts read back each run.
+
+    Each run's points carry their own `run` tag, so the count cannot include another run's samples (deleting
+    series between runs is not reliably immediate on VictoriaMetrics)."""
+    base = leg_points(rows)
+    fields = sum(len(point.fields) for point in base)
+
+    def labelled() -> tuple[str, list]:
+        label = uuid.uuid4().hex[:12]
+        return label, [Point(p.measurement, {**p.tags, "run": label}, p.fields, p.time) for p in base]
 
     def ours() -> tuple[int, float]:
-        server.clear()
+        label, points = labelled()
         with tempfile.TemporaryDirectory() as folder:
             sink = InfluxSink(server.url, "token", "op-trading", "options-data", batch_size=batch, spool_dir=folder)
             started = time.perf_counter()
@@ -125,21 +121,22 @@ def bench_influx(server: VictoriaMetrics, rows: int, repeats: int, batch: int = 
             seconds = time.perf_counter() - started
             sink.close()
         assert result.written == len(points), result
-        assert server.sample_count('{__name__=~"atm_option_quote_.*"}') == fields  # verified, not assumed
+        assert stored_samples(server, label) == fields  # verified, not assumed
         return len(points), seconds
 
     def peer() -> tuple[int, float]:
-        from influxdb_client import InfluxDBClient, Point, WritePrecision
+        from influxdb_client import InfluxDBClient, WritePrecision
+        from influxdb_client import Point as ClientPoint
         from influxdb_client.client.write_api import SYNCHRONOUS
 
-        server.clear()
+        label, points = labelled()
         client = InfluxDBClient(url=server.url, token="token", org="op-trading")
         api = client.write_api(write_options=SYNCHRONOUS)
         started = time.perf_counter()
         for start in range(0, len(points), batch):
             built = []
             for point in points[start:start + batch]:
-                item = Point(point.measurement).time(point.time_ns, WritePrecision.NS)
+                item = ClientPoint(point.measurement).time(point.time_ns, WritePrecision.NS)
                 for key, value in point.tags.items():
                     item = item.tag(key, value)
                 for key, value in point.fields.items():
@@ -148,12 +145,16 @@ def bench_influx(server: VictoriaMetrics, rows: int, repeats: int, batch: int = 
             api.write(bucket="options-data", record=built, write_precision=WritePrecision.NS)
         seconds = time.perf_counter() - started
         client.close()
-        assert server.sample_count('{__name__=~"atm_option_quote_.*"}') == fields
+        assert stored_samples(server, label) == fields
         return len(points), seconds
 
     mine, theirs = measure(ours, repeats), measure(peer, repeats)
     return {"influx_line_protocol_points_per_s": mine, "influx_client_point_objects_per_s": theirs,
             "line_protocol_vs_point_objects": mine["median"] / theirs["median"]}
+
+
+def stored_samples(server: VictoriaMetrics, label: str) -> int:
+    return server.sample_count(f'{{__name__=~"atm_option_quote_.*",run="{label}"}}')
 
 
 def rss_mb() -> float | None:
@@ -223,8 +224,8 @@ def run(rows: int, cycles: int, repeats: int) -> dict:
     try:
         figures.update(bench_memory(server, cycles))  # first, so the RSS figures are not inflated by the others
         figures.update(bench_schema(rows, repeats))
-        figures.update(bench_embedded(rows, repeats))
-        figures.update(bench_csv(rows, repeats))
+        figures["embedded_rows_per_s"] = bench_sink(EmbeddedStore, rows, repeats)
+        figures["csv_leg_points_per_s"] = bench_sink(CsvSplitSink, rows, repeats)
         if server is None:
             figures["influx"] = "skipped: no victoria-metrics binary and no OP_TEST_LINE_PROTOCOL_URL"
         else:
