@@ -152,10 +152,8 @@ def _problem_of(check):
     def validate(text: str) -> str | None:
         try:
             check(text)
-        except LoginError as error:
-            return str(error)
-        except InvalidToken as error:
-            return str(error).split(";")[0]
+        except (LoginError, InvalidToken) as error:
+            return str(error).split(";")[0].rstrip(".") + "."  # a sentence: the UI adds "Try again" after it
         return None
 
     return validate
