@@ -22,14 +22,19 @@ def ist(year, month, day, hour, minute=0, second=0):
 
 
 @pytest.fixture(params=["America/New_York", "Pacific/Kiritimati", "UTC"])
-def machine_timezone(request, monkeypatch):
+def machine_timezone(request):
     """Run the test with the process in a timezone far from IST (POSIX: time.tzset)."""
     if not hasattr(time, "tzset"):
         pytest.skip("time.tzset is POSIX only")
-    monkeypatch.setenv("TZ", request.param)
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
     time.tzset()
+    assert time.localtime(0).tm_gmtoff != 19800  # the machine is really not on IST now
     yield request.param
-    monkeypatch.undo()
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
     time.tzset()
 
 
