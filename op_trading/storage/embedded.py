@@ -71,7 +71,7 @@ class EmbeddedStore:
                 # one transaction per call, all points or none; IMMEDIATE takes the write lock first, so what this
                 # transaction reads (ids, columns another writer may just have added) is current
                 self._conn.execute("BEGIN IMMEDIATE")
-                groups = self._group_rows(points)
+                groups, empty = self._group_rows(points)
                 for (measurement_id, names), rows in groups.items():
                     self._conn.executemany(self._upsert_sql(measurement_id, names), rows)
                 self._conn.execute("COMMIT")
@@ -81,7 +81,8 @@ class EmbeddedStore:
                 self._reset_caches()  # ids cached inside the rolled-back transaction are gone
                 log.error("embedded store write failed: %s", error)
                 return WriteResult(self.name, failed=len(points), reason=f"SQLite: {error}")
-        return WriteResult(self.name, written=len(points))
+        reason = f"{empty} point(s) without fields" if empty else ""
+        return WriteResult(self.name, written=len(points) - empty, failed=empty, reason=reason)
 
     def flush(self) -> WriteResult:
         return WriteResult(self.name)  # every write commits
@@ -90,8 +91,10 @@ class EmbeddedStore:
         with self._lock:
             self._conn.close()
 
-    def _group_rows(self, points: Iterable[Point]) -> dict[tuple[int, tuple[str, ...]], list[tuple]]:
+    def _group_rows(self, points: Iterable[Point]) -> tuple[dict[tuple[int, tuple[str, ...]], list[tuple]], int]:
+        """Rows grouped by (measurement, field names), one executemany each; and how many points had no fields."""
         groups: dict[tuple[int, tuple[str, ...]], list[tuple]] = {}
+        empty = 0
         for point in points:
             fields = point.fields
             values = tuple(fields.values())
@@ -99,6 +102,7 @@ class EmbeddedStore:
                 fields = {key: value for key, value in fields.items() if value is not None}
                 values = tuple(fields.values())
             if not fields:
+                empty += 1
                 continue
             measurement_id = self._measurement_id(point.measurement)
             series_id = self._series_id(measurement_id, point.tags)
@@ -107,7 +111,7 @@ class EmbeddedStore:
             if rows is None:
                 rows = groups[key] = []
             rows.append((series_id, time_to_ns(point.time), *values))
-        return groups
+        return groups, empty
 
     def _upsert_sql(self, measurement_id: int, names: tuple[str, ...]) -> str:
         sql = self._sql_cache.get((measurement_id, names))

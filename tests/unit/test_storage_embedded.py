@@ -47,6 +47,8 @@ def test_a_later_write_updates_fields_and_keeps_the_others(tmp_path):
     store.write([Point("m", {"k": "a"}, {"x": 1.0, "y": 2}, moment)])
     store.write([Point("m", {"k": "a"}, {"x": 5.0, "z": "new"}, moment)])
     assert store.query("m") == [{"time": moment, "k": "a", "x": 5.0, "y": 2, "z": "new"}]
+    result = store.write([Point("m", {"k": "b"}, {"x": None}, moment), Point("m", {"k": "c"}, {"x": 1.0}, moment)])
+    assert (result.written, result.failed) == (1, 1) and "without fields" in result.reason
 
 
 def test_queries_filter_by_tags_time_range_and_fields(tmp_path):
