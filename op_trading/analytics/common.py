@@ -165,6 +165,9 @@ def query(store: Any, measurement: str, start: datetime | None = None, end: date
         return []
     end = None if end is None else as_ist(end) + timedelta(microseconds=1)  # stores take `end` as exclusive
     rows = store.query(measurement, start=start, end=end, tags=dict(tags) if tags else None, fields=fields)
+    for row in rows:  # stored legs keep their own strike as `leg_strike` (the `strike` tag is the ATM strike)
+        if "leg_strike" in row:
+            row["strike"] = row.pop("leg_strike")
     return sorted(rows, key=lambda row: row["time"])
 
 

@@ -37,7 +37,7 @@ from op_trading.outcome import Table
 
 INTERVALS = ("1m", "5m", "15m", "30m", "1h")
 LEG_MEASUREMENT = "atm_option_quote"
-SNAPSHOT_FIELDS = ["strike", "oi", "volume", "last_price"]  # stored `strike` tag is the ATM strike; the field is real
+SNAPSHOT_FIELDS = ["leg_strike", "oi", "volume", "last_price"]  # the `strike` tag is the ATM strike; see schema
 
 
 def _series(history: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

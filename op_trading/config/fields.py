@@ -16,7 +16,8 @@ MODES = ("setup", "development", "production")
 _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off"}
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_URL = re.compile(r"^(https?|redis|rediss)://[^\s/:?#]+(:\d{1,5})?(/[^\s]*)?$")
+# scheme://[user[:password]@]host[:port][/path]; credentials are allowed (redis://:password@host:6379/0)
+_URL = re.compile(r"^(https?|redis|rediss)://([^\s/@]*@)?[^\s/:?#@]+(:\d{1,5})?(/[^\s]*)?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 from op_trading.fileio import atomic_write_json
 from op_trading.storage.base import WriteResult
 from op_trading.storage.point import IST, Point
-from op_trading.storage.schema import LEG_MEASUREMENT, OVERVIEW_MEASUREMENT, leg_record
+from op_trading.storage.schema import LEG_MEASUREMENT, LEG_STRIKE_FIELD, OVERVIEW_MEASUREMENT, leg_record
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def _cells(key: tuple[str, str, str, str], legs: Sequence[Point], call: int | No
         return [_text(call_fields.get(name)), _text(put_fields.get(name))]
 
     tp_sum = float(call_fields.get("last_price") or 0) + float(put_fields.get("last_price") or 0)
-    return [*key, *pair("strike"), *pair("last_price"), *pair("iv"),
+    return [*key, *pair(LEG_STRIKE_FIELD), *pair("last_price"), *pair("iv"),
             *pair("volume"), *pair("oi"), _text(tp_sum), group]
 
 

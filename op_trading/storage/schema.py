@@ -20,12 +20,15 @@ OVERVIEW_MEASUREMENT = "index_overview"
 OPTION_TYPE = {"CALL": "CE", "PUT": "PE"}
 SIDE = {code: side for side, code in OPTION_TYPE.items()}
 
-# record key -> field name, in the original order; `strike`, `bid` and `ask` are new
+# record key -> field name, in the original order; `leg_strike`, `bid` and `ask` are new. The leg's own strike is
+# stored as `leg_strike` because the original `strike` tag (the ATM strike) already owns that name: a field of the
+# same name would need `strike::field` in InfluxQL and clash in Flux pivots.
+LEG_STRIKE_FIELD = "leg_strike"
 LEG_FLOAT_FIELDS = {
     "last_price": "last_price", "average_price": "average_price", "ohlc.open": "ohlc_open",
     "ohlc.high": "ohlc_high", "ohlc.low": "ohlc_low", "ohlc.close": "ohlc_close", "net_change": "net_change",
     "net_change_percent": "net_change_percent", "day_change": "day_change",
-    "day_change_percent": "day_change_percent", "iv": "iv", "strike": "strike", "bid": "bid", "ask": "ask",
+    "day_change_percent": "day_change_percent", "iv": "iv", "strike": LEG_STRIKE_FIELD, "bid": "bid", "ask": "ask",
 }
 LEG_INT_FIELDS = {
     "volume": "volume", "oi": "oi", "oi_open": "oi_open", "oi_change": "oi_change",
@@ -97,7 +100,7 @@ def leg_record(point: Point) -> dict[str, Any]:
     record: dict[str, Any] = {
         "timestamp": point.time.astimezone(IST).isoformat(), "index": tags.get("index"), "bucket": tags.get("bucket"),
         "side": SIDE.get(tags.get("option_type", ""), tags.get("option_type")), "expiry": tags.get("expiration"),
-        "atm_strike": fields.get("atm_strike_val"), "strike": fields.get("strike"),
+        "atm_strike": fields.get("atm_strike_val"), "strike": fields.get(LEG_STRIKE_FIELD),
         "strike_offset": tags.get("strike_offset"),
     }
     for key, name in {**LEG_FLOAT_FIELDS, **LEG_INT_FIELDS}.items():

@@ -25,7 +25,7 @@ def test_leg_and_overview_round_trip_with_types(tmp_path):
     assert row["option_type"] == "PE" and row["strike_offset"] == "atm_p1"
     assert {key: row[key] for key in leg.fields} == dict(leg.fields)
     assert type(row["volume"]) is int and type(row["last_price"]) is float
-    assert row["strike"] == 24050.0  # the leg strike; the ATM strike is atm_strike_val (and the series tag)
+    assert row["leg_strike"] == 24050.0 and row["strike"] == "24000"  # leg strike field; ATM strike tag
     [over] = store.query("index_overview", tags={"index": "NIFTY 50"})
     assert type(over["THIS_WEEK_OI_CALL"]) is float and over["THIS_WEEK_OI_CALL"] == 250000.0
     assert type(over["this_week_days_to_expiry"]) is int

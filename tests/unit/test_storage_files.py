@@ -50,8 +50,8 @@ def test_asymmetric_pairs_take_plus_k_call_and_minus_k_put(tmp_path):
     for label, call, put in (("atm_p1m1", "atm_p1CE", "atm_m1PE"), ("atm_p3m3", "atm_p3CE", "atm_m3PE")):
         [row] = rows(tmp_path / "NIFTY" / "this_week" / label / "2025-08-26.csv")
         assert row["group"] == label and row["strike_offset"] == label
-        assert float(row["call_strike"]) == by_label[call].fields["strike"]
-        assert float(row["put_strike"]) == by_label[put].fields["strike"]
+        assert float(row["call_strike"]) == by_label[call].fields["leg_strike"]
+        assert float(row["put_strike"]) == by_label[put].fields["leg_strike"]
 
 
 def test_a_missing_side_leaves_blanks_and_counts_as_zero_in_tp_sum(tmp_path):

@@ -11,7 +11,7 @@ from tests.fixtures_storage import leg_record as make_leg, overview_record
 
 MOMENT = datetime(2025, 8, 26, 10, 15, 30, tzinfo=IST)
 FLOATS = ("last_price", "average_price", "ohlc_open", "ohlc_high", "ohlc_low", "ohlc_close", "net_change",
-          "net_change_percent", "day_change", "day_change_percent", "iv", "strike", "bid", "ask")
+          "net_change_percent", "day_change", "day_change_percent", "iv", "leg_strike", "bid", "ask")
 INTS = ("volume", "oi", "oi_open", "oi_change", "days_to_expiry", "atm_strike_val")
 
 
