@@ -159,7 +159,7 @@ def sim_settings(mode: str = "development", **overrides: str):
 
 def start_simulator(start_at: str, **options):
     """A Sandbox on a free port with its clock at `start_at` (IST); the caller stops it."""
-    from op_trading.sandbox.server import Sandbox
+    from op_trading.sandbox import Sandbox
 
     return Sandbox(port=0, seed=42, start_at=start_at, **options).start()
 

@@ -203,7 +203,7 @@ def open_mock_feed(settings, stack: ExitStack) -> Feed:
     from kiteconnect import KiteConnect
 
     from op_trading.collectors.loop import LoopClock
-    from op_trading.sandbox.server import Sandbox
+    from op_trading.sandbox import Sandbox
 
     # Port 0: a private simulator for this run, never clashing with one started from the menu on SIMULATOR_PORT.
     sandbox = Sandbox.from_settings(settings, port=0, rate_limits=True).start()

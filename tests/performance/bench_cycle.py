@@ -51,7 +51,7 @@ def bench_simulator(cycles: int, folder: Path) -> dict:
     from kiteconnect import KiteConnect
 
     from op_trading.kite.client import call
-    from op_trading.sandbox.server import Sandbox
+    from op_trading.sandbox import Sandbox
 
     with Sandbox(port=0, seed=42, start_at=START, rate_limits=True) as sandbox:
         kite = KiteConnect(api_key=sandbox.api_key, access_token=sandbox.issue_access_token(), root=sandbox.url)
@@ -121,7 +121,7 @@ def kept_by_collection() -> float:
 def bench_memory(cycles: int, folder: Path, trace: bool = False) -> dict:
     """Cycles with checkpoints after a warm-up; `trace` adds tracemalloc (exact, but several times slower)."""
     from op_trading.market.calendar import to_ist
-    from op_trading.sandbox.server import Sandbox
+    from op_trading.sandbox import Sandbox
 
     sandbox = Sandbox(port=0, seed=42, start_at=START)  # its models only; no server needed
     start = to_ist(sandbox.clock.now())
