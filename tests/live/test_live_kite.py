@@ -40,7 +40,7 @@ def test_profile_and_index_quotes(live_settings):
     assert all(quote["last_price"] > 0 for quote in quotes.values())
 
 
-def test_one_live_cycle_uses_one_quote_call(live_settings):
+def test_one_live_dry_cycle_builds_legs_and_overviews(live_settings):
     from op_trading.runtime.checks import dry_cycle
     from op_trading.outcome import Status
 
