@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping
 from op_trading.analytics import common
 from op_trading.analytics.common import finite, fmt_pct, fmt_rupees_as_crore
 from op_trading.outcome import Table
+from op_trading.market.calendar import IST
 
 MEASUREMENT = "cash_flow"
 TIMEFRAMES = {"1m": timedelta(minutes=1), "5m": timedelta(minutes=5), "15m": timedelta(minutes=15),
@@ -134,7 +135,7 @@ def estimate_flows(records: Iterable[Mapping[str, Any]], state: dict[str, _Last]
 
 def bucket_start(moment: datetime, timeframe: str) -> datetime:
     moment = common.as_ist(moment)
-    midnight = datetime.combine(moment.date(), time(0), common.IST)
+    midnight = datetime.combine(moment.date(), time(0), IST)
     if timeframe == "1w":
         return midnight - timedelta(days=moment.weekday())
     if timeframe == "1d":

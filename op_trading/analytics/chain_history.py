@@ -21,6 +21,7 @@ from op_trading.analytics import common
 from op_trading.analytics.chain import (MEASUREMENT, ChainMetrics, StrikeChange, chain_points, compute_chain_metrics,
                                         daily_closes, strike_changes)
 from op_trading.market.calendar import market_close_at
+from op_trading.market.calendar import IST
 
 DAILY_MEASUREMENT = "chain_metrics_daily"
 DAILY_FIELDS = ("spot", "atm_strike", "pcr_oi", "pcr_volume", "max_pain", "atm_iv", "iv_skew", "total_premium")
@@ -74,7 +75,7 @@ class ChainAnalyzer:
         key = (tuple(sorted(tags.items())), as_of.date())
         if key not in self._iv_open:  # first look today (or after a restart): today's stored rows, once
             self._iv_open = {old: iv for old, iv in self._iv_open.items() if old[1] == as_of.date()}  # stay small
-            midnight = datetime.combine(as_of.date(), datetime.min.time(), common.IST)
+            midnight = datetime.combine(as_of.date(), datetime.min.time(), IST)
             rows = common.query(self.store, MEASUREMENT, start=midnight, end=as_of - timedelta(microseconds=1),
                                 tags=tags, fields=["atm_iv"])
             self._iv_open[key] = next((common.finite(row["atm_iv"]) for row in rows), None)

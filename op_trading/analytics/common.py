@@ -17,7 +17,7 @@ import math
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
-from op_trading.market.calendar import IST, market_close_at, to_ist
+from op_trading.market.calendar import market_close_at, to_ist
 
 MISSING = "n/a"
 CRORE = 10_000_000  # rupees in one crore

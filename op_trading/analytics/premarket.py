@@ -25,6 +25,7 @@ from op_trading.analytics.chain_history import DAILY_MEASUREMENT
 from op_trading.analytics.common import finite, fmt_number, fmt_pct, fmt_vol_points
 from op_trading.market import calendar
 from op_trading.outcome import Outcome, Table
+from op_trading.market.calendar import IST
 
 MEASUREMENT = "premarket_summary"
 OVERVIEW_MEASUREMENT = "index_overview"
@@ -158,7 +159,7 @@ class PremarketCapture:
 
     def _slot(self, now: datetime) -> datetime:
         hour, minute = (int(part) for part in self.capture_time.split(":"))
-        return datetime.combine(common.as_ist(now).date(), time(hour, minute), common.IST)
+        return datetime.combine(common.as_ist(now).date(), time(hour, minute), IST)
 
     def capture(self, now: datetime) -> Outcome:
         """Take the summary now (whatever the time), store it and show it."""

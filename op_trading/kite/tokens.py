@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from op_trading.config.fields import mask
+from op_trading.market.calendar import IST
 
 log = logging.getLogger(__name__)
 
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
 EXPIRY_TIME_IST = time(6, 0)
 STATUSES = ("valid", "expired", "missing", "invalid", "other_key")
 LOGIN_HINT = "log in again (Production > Kite Connect authentication setup)"

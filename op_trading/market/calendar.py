@@ -16,7 +16,7 @@ Pure standard library, nothing computed at import. Naive datetimes are taken to 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -24,16 +24,8 @@ if TYPE_CHECKING:
     from op_trading.market.indices import Index
 
 
-def _ist_zone() -> tzinfo:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Asia/Kolkata")
-    except Exception:  # Windows without the tzdata package; India has no DST, so a fixed offset is exact
-        return timezone(timedelta(hours=5, minutes=30), "IST")
-
-
-IST = _ist_zone()
+# India has had no daylight saving since 1945, so a fixed offset is exact — and needs no tz database (Windows).
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
 MARKET_OPEN = time(9, 15)
 MARKET_CLOSE = time(15, 30)
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = range(5)

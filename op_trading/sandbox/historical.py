@@ -16,7 +16,7 @@ from op_trading.sandbox import pricing
 from op_trading.sandbox.contracts import Instrument
 from op_trading.sandbox.errors import input_error
 from op_trading.sandbox.market import ALL_KEYS, STEPS, VIX_KEY, MarketModel, NoMarketData, session_position, step_time
-from op_trading.sandbox.quotes import QuoteMaker, volume_profile
+from op_trading.sandbox.quotes import QuoteMaker
 
 INTERVAL_MINUTES = {"minute": 1, "3minute": 3, "5minute": 5, "10minute": 10, "15minute": 15, "30minute": 30,
                     "60minute": 60, "day": 375}

@@ -19,7 +19,7 @@ from functools import lru_cache
 from op_trading.market import calendar
 from op_trading.sandbox import pricing
 from op_trading.sandbox.contracts import TICK, Instrument
-from op_trading.sandbox.market import BETA, STEPS, VIX_KEY, MarketModel, Snapshot, session_position, step_time
+from op_trading.sandbox.market import BETA, STEPS, VIX_KEY, MarketModel, session_position, step_time
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 OI_SAMPLES = 25  # points per session at which open interest is sampled for oi_day_high/low

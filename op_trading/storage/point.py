@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Mapping, Union
 
+from op_trading.market.calendar import IST
+
 FieldValue = Union[float, int, bool, str]
 
-# IST has had no daylight saving since 1945, so a fixed offset is exact and needs no tz database (Windows has none).
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 _MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ "})
