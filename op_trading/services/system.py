@@ -114,16 +114,12 @@ def docker_engine() -> Check:
 
 
 def clock() -> Check:
-    try:
-        from zoneinfo import ZoneInfo
+    """The clock is plausible and IST arithmetic works (IST is a fixed offset: no tz database needed)."""
+    from op_trading.market.calendar import now_ist
 
-        ist = datetime.now(ZoneInfo("Asia/Kolkata"))
-    except Exception as error:  # zoneinfo without tz data (Windows without the tzdata package)
-        return Check("Clock and timezone", Status.FAILED, f"IST timezone data unavailable ({error}); pip install tzdata")
     utc = datetime.now(timezone.utc)
     if utc.year < 2025:
         return Check("Clock and timezone", Status.FAILED, f"system clock says {utc:%Y-%m-%d}; set the date")
-    offset = ist.utcoffset()
-    detail = f"IST now {ist:%Y-%m-%d %H:%M} (UTC{offset.total_seconds() / 3600:+.1f}); machine timezone " \
-             f"{datetime.now().astimezone().tzname()}"
+    ist = now_ist()
+    detail = f"IST now {ist:%Y-%m-%d %H:%M}; machine timezone {datetime.now().astimezone().tzname()}"
     return Check("Clock and timezone", Status.OK, detail)
