@@ -4,8 +4,9 @@ from op_trading.ui.model import Configure, Leaf, Menu, Sequence
 
 LIVE_ANALYTICS = Menu("analytics", "Live analytics configuration", (
     Configure("configure", "Chain metrics, IV model and buildup thresholds",
-              ("LIVE_ANALYTICS_ENABLED", "ANALYTICS_REFRESH_SECONDS", "STRIKE_OFFSETS", "IV_MODEL", "IV_RISK_FREE_RATE",
-               "IV_DIVIDEND_YIELD", "BUILDUP_OI_THRESHOLD_PERCENT", "BUILDUP_PRICE_THRESHOLD_PERCENT")),
+              ("LIVE_ANALYTICS_ENABLED", "ANALYTICS_REFRESH_SECONDS", "CHAIN_SNAPSHOT_SECONDS", "CHAIN_STRIKE_WINDOW",
+               "STRIKE_OFFSETS", "IV_MODEL", "IV_RISK_FREE_RATE", "IV_DIVIDEND_YIELD", "BUILDUP_OI_THRESHOLD_PERCENT",
+               "BUILDUP_PRICE_THRESHOLD_PERCENT")),
     Leaf("show", "Show live chain metrics, breadth and volatility regime", "analytics.live_view",
          params={"view": "overview"}),
     Leaf("flows", "Show cash flows by timeframe", "analytics.live_view", params={"view": "flows"}),
