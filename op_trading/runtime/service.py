@@ -19,6 +19,7 @@ from op_trading.runtime.views import overview_table
 
 log = logging.getLogger(__name__)
 RECENT_LINES = 8
+SCHEDULE_SECONDS = 30
 
 
 class Service:
@@ -42,6 +43,8 @@ class Service:
             self._metrics_server = MetricsServer(self.metrics, port).start()
         self._spawn("collection", self._collect)
         self._spawn("health", self._health_loop)
+        if self.settings["DATA_SOURCE_MODE"] == "live" and self.settings["PREMARKET_CAPTURE_ENABLED"]:
+            self._spawn("schedule", self._schedule_loop)  # mock data follows the simulator's clock instead
         return self
 
     def stop(self, wait: float = 30.0) -> None:
@@ -109,6 +112,27 @@ class Service:
             self.metrics.set("op_kite_token_valid", 1 if token_ok else 0)
             if self.stop_event.wait(interval):
                 return
+
+    def _schedule_loop(self) -> None:
+        """Work on the wall clock while collection sleeps: the pre-market capture at PREMARKET_CAPTURE_TIME."""
+        from op_trading.analytics.premarket import PremarketCapture
+        from op_trading.market.calendar import now_ist
+        from op_trading.storage import open_store
+
+        store = open_store(self.settings)  # this thread's own connection
+        try:
+            capture = PremarketCapture.from_settings(self.settings, store)
+            while True:
+                result = capture.tick(now_ist())
+                if result is not None:
+                    self.recent.append(f"pre-market: {result.message}")
+                    log.info("pre-market capture: %s", result.message)
+                if self.stop_event.wait(SCHEDULE_SECONDS):
+                    return
+        except Exception:  # the scheduler reports, it never takes the service down
+            log.exception("scheduler stopped")
+        finally:
+            store.close()
 
     # -- observation -------------------------------------------------------------------------------------------
     def snapshot(self) -> Outcome:
