@@ -289,6 +289,7 @@ class ChainMetrics:
     premium_weekday_avg: float | None
     premium_weekday_days: int
     options_used: int
+    basis: str = "legs"  # which records: "legs" (the cycle's ATM ± offsets) or "chain" (a full chain snapshot)
 
     @property
     def premium_vs_avg_pct(self) -> float | None:
@@ -298,7 +299,7 @@ class ChainMetrics:
 def compute_chain_metrics(options: list[Mapping[str, Any]], spot: float | None, *, index: str, expiry: str,
                           as_of: datetime, source: str, bucket: str | None = None, iv_open: float | None = None,
                           iv_history: Iterable[float] = (), premium_history: Iterable[Mapping[str, Any]] = (),
-                          premium_tolerance: timedelta = timedelta(minutes=5)) -> ChainMetrics:
+                          premium_tolerance: timedelta = timedelta(minutes=5), basis: str = "legs") -> ChainMetrics:
     """All chain metrics for one index and expiry. `iv_open` None means "this is the day's first": change 0."""
     iv_now, premium = atm_iv(options, spot), total_premium(options, spot)
     iv_open = iv_now if iv_open is None else iv_open
@@ -311,7 +312,7 @@ def compute_chain_metrics(options: list[Mapping[str, Any]], spot: float | None, 
         iv_day_change=None if iv_now is None or finite(iv_open) is None else iv_now - iv_open,
         iv_skew=iv_skew(options, spot), iv_percentile=iv_percentile(iv_now, iv_history),
         iv_rank=iv_rank(iv_now, iv_history), total_premium=premium, premium_weekday_avg=average,
-        premium_weekday_days=days, options_used=len(options))
+        premium_weekday_days=days, options_used=len(options), basis=basis)
 
 
 def chain_points(metrics: ChainMetrics) -> list:
@@ -319,6 +320,7 @@ def chain_points(metrics: ChainMetrics) -> list:
         "spot", "atm_strike", "pcr_oi", "pcr_volume", "max_pain", "atm_iv", "iv_open", "iv_day_change", "iv_skew",
         "iv_percentile", "iv_rank", "total_premium", "premium_weekday_avg")}
     fields["options_used"] = metrics.options_used
+    fields["basis"] = metrics.basis
     tags = {"index": metrics.index, "bucket": metrics.bucket or metrics.expiry, "expiry": metrics.expiry,
             "source": metrics.source}
     return [common.make_point(MEASUREMENT, tags, fields, metrics.as_of)]
@@ -342,7 +344,8 @@ def chain_table(metrics: Iterable[ChainMetrics]) -> Table:
                                                           else "")) for m in metrics)
     columns = ("Index", "Expiry", "Spot", "ATM", "PCR OI", "PCR vol", "Max pain", "ATM IV", "IV chg", "Skew",
                "IVP", "IVR", "CE+PE", "vs weekday avg")
-    return Table("Option chain metrics", columns, rows, _caption(metrics) + " · IV in vol points")
+    bases = ", ".join(sorted({m.basis for m in metrics})) or "none"
+    return Table("Option chain metrics", columns, rows, f"{_caption(metrics)} · from {bases} · IV in vol points")
 
 
 def buildup_table(changes: Iterable[StrikeChange], title: str = "OI change and buildup by strike") -> Table:

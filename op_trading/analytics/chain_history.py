@@ -50,9 +50,10 @@ class ChainAnalyzer:
                    enabled=settings["LIVE_ANALYTICS_ENABLED"], store=store)
 
     def analyze(self, options: list[Mapping[str, Any]], spot: float | None, *, index: str, expiry: str,
-                bucket: str | None = None, as_of: datetime | None = None, source: str | None = None
-                ) -> ChainMetrics | None:
-        """Metrics for one chain snapshot, stored; None when live analytics are off (LIVE_ANALYTICS_ENABLED)."""
+                bucket: str | None = None, as_of: datetime | None = None, source: str | None = None,
+                basis: str = "legs") -> ChainMetrics | None:
+        """Metrics for one chain snapshot, stored; None when live analytics are off (LIVE_ANALYTICS_ENABLED).
+        `basis` says which records they are: the cycle's "legs" or a full "chain" snapshot."""
         if not self.enabled or not options:
             return None
         as_of = common.as_ist(as_of) if as_of else max(common.record_time(option) for option in options)
@@ -61,7 +62,7 @@ class ChainAnalyzer:
         metrics = compute_chain_metrics(
             options, spot, index=index, expiry=expiry, bucket=bucket, as_of=as_of, source=source,
             iv_open=self._day_open_iv(tags, as_of), iv_history=self._daily_ivs(tags, as_of.date()),
-            premium_history=self._premium_rows(tags, as_of), premium_tolerance=self.premium_tolerance)
+            premium_history=self._premium_rows(tags, as_of), premium_tolerance=self.premium_tolerance, basis=basis)
         key = (tuple(sorted(tags.items())), as_of.date())
         if self._iv_open.get(key) is None and metrics.atm_iv is not None:
             self._iv_open[key] = metrics.atm_iv

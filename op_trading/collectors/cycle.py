@@ -63,14 +63,17 @@ class CycleResult:
     overviews: list[dict]
     stats: CycleStats
     warnings: list[str] = field(default_factory=list)
+    # What a chain snapshot after the cycle builds on: the day's universe and the raw answers of this cycle's quotes.
+    universe: Universe | None = field(default=None, repr=False, compare=False)
+    quotes: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def records(self) -> list[dict]:
         return self.legs + self.overviews
 
 
-class _CycleQuotes:
-    """The quotes of one cycle: what was asked (each key once per cycle), what came back, and the time it took.
+class CycleQuotes:
+    """The quotes of one cycle (or chain snapshot): what was asked (each key once), what came back, the time it took.
 
     Wall and CPU time spent inside Kite calls (HTTP plus the client's parsing) are kept apart from the rest.
     """
@@ -114,6 +117,20 @@ class _CycleQuotes:
         self.stats.cpu_ms = (time.thread_time() - self._cpu - self._call_cpu) * 1000
 
 
+def quoted_option(ctx: LegContext, quote_key: str, quote: Mapping[str, Any], spot: float, baselines: DayBaselines
+                  ) -> tuple[dict, IvInput]:
+    """The record of one quoted option (IV still empty) and its IV input; records the contract's day-open OI."""
+    oi_open = baselines.observe_oi(quote_key, whole(quote.get("oi")))
+    iv_input = IvInput(quote, spot, ctx.strike, ctx.expiry, ctx.side, (ctx.index.key, ctx.bucket))
+    return leg_record(ctx, quote, oi_open, None), iv_input
+
+
+def solve_ivs(records: list[dict], inputs: list[IvInput], solver: IvSolver, now: datetime) -> None:
+    """Fill `iv` of every record in one vectorised solve (records and inputs in the same order)."""
+    for record, iv in zip(records, solver(inputs, now)):
+        record["iv"] = number(iv)
+
+
 @dataclass(frozen=True)
 class _Selected:
     chain: ExpiryChain
@@ -139,7 +156,7 @@ class Collector:
 
     def run_cycle(self) -> CycleResult:
         stats = CycleStats()
-        quotes = _CycleQuotes(self.quote, self.batch_size, stats)
+        quotes = CycleQuotes(self.quote, self.batch_size, stats)
         now = to_ist(self.clock())
         timestamp, today = cycle_timestamp(now), now.date()
         self.baselines.use_day(today)
@@ -160,7 +177,7 @@ class Collector:
         self._save_raw(quotes.answers, now)
         stats.legs, stats.overviews = len(legs), len(overviews)
         quotes.finish()
-        return CycleResult(timestamp, self.source, legs, overviews, stats, warnings)
+        return CycleResult(timestamp, self.source, legs, overviews, stats, warnings, universe, quotes.answers)
 
     # --- quoting -----------------------------------------------------------------------------------------------
 
@@ -168,7 +185,7 @@ class Collector:
     def offsets_with_atm(self) -> tuple[int, ...]:
         return tuple(sorted(set(self.offsets) | {0}))
 
-    def _fetch(self, universe: Universe, quotes: _CycleQuotes) -> None:
+    def _fetch(self, universe: Universe, quotes: CycleQuotes) -> None:
         references = dict(self.baselines.spots)
         if any(chain.index.key not in references for chain in universe.chains):
             # No spot ever seen for an index (first run): learn the spots first, a second call this cycle only.
@@ -185,7 +202,7 @@ class Collector:
         return _Selected(chain, centre, offsets)
 
     @staticmethod
-    def _top_up(selected: list[_Selected], quotes: _CycleQuotes) -> None:
+    def _top_up(selected: list[_Selected], quotes: CycleQuotes) -> None:
         """Quote the strikes the fresh ATM needs that were outside the planned window (a big spot move).
 
         Keys already asked for this cycle are not asked again: Kite leaves out instruments it has no data for.
@@ -207,7 +224,7 @@ class Collector:
 
     # --- records -----------------------------------------------------------------------------------------------
 
-    def _legs(self, selected: list[_Selected], quotes: _CycleQuotes, spots: Mapping[str, float | None],
+    def _legs(self, selected: list[_Selected], quotes: CycleQuotes, spots: Mapping[str, float | None],
               timestamp: str, now: datetime) -> tuple[list[dict], dict[tuple[str, str], BucketSummary]]:
         built: list[tuple[_Selected, int, dict]] = []
         iv_inputs: list[IvInput] = []
@@ -224,12 +241,11 @@ class Collector:
                     ctx = LegContext(timestamp, chain.index, chain.bucket, side, chain.expiry, atm_strike,
                                      pair.strike, offset, days, contract.tradingsymbol, contract.instrument_token,
                                      self.source)
-                    oi_open = self.baselines.observe_oi(contract.quote_key, whole(quote.get("oi")))  # from _observe_oi
-                    built.append((item, offset, leg_record(ctx, quote, oi_open, None)))
-                    iv_inputs.append(IvInput(quote, spots[chain.index.key], pair.strike, chain.expiry, side,
-                                             (chain.index.key, chain.bucket)))
-        for (_, _, record), iv in zip(built, self.iv_solver(iv_inputs, now)):
-            record["iv"] = number(iv)
+                    record, iv_input = quoted_option(ctx, contract.quote_key, quote, spots[chain.index.key],
+                                                     self.baselines)
+                    built.append((item, offset, record))
+                    iv_inputs.append(iv_input)
+        solve_ivs([record for _, _, record in built], iv_inputs, self.iv_solver, now)
         summaries = self._summaries(built, now)
         legs = [record for item, offset, record in built if offset in self.offsets]
         return legs, summaries
@@ -251,7 +267,7 @@ class Collector:
                                             days_to_expiry(chain.expiry, now.date()))
         return summaries
 
-    def _overviews(self, universe: Universe, selected: list[_Selected], quotes: _CycleQuotes,
+    def _overviews(self, universe: Universe, selected: list[_Selected], quotes: CycleQuotes,
                    summaries: Mapping[tuple[str, str], BucketSummary], timestamp: str) -> list[dict]:
         atm_by_index: dict[str, int] = {}
         for item in selected:  # the nearest expiry's ATM (chains are in bucket order)

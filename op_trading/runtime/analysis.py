@@ -31,7 +31,7 @@ class CycleAnalyzer:
 
             self.store = open_store(self.settings)
             self.live = LiveAnalytics.from_settings(self.settings, self.store)
-        self.last = self.live.on_cycle(cycle.legs, cycle.overviews)
+        self.last = self.live.on_cycle(cycle.legs, cycle.overviews, getattr(report, "chain", None))
         lines = [f"ALERT [{getattr(alert.severity, 'value', alert.severity)}] {alert.message}"
                  for alert in self.last.alerts]
         tick = self.live.tick(self.last.as_of)

@@ -11,6 +11,9 @@ as a `CycleReport`, and the run ends with an `Outcome`.
   of a run is never papered over with mock data: the run stops and says to log in again.
 * `cycles=None` runs until `stop_event` is set, following market hours and holidays; a given number of cycles
   (the one-off `collect` command) runs at once whatever the hour, unless `market_hours=True` is passed.
+* Full option chain snapshots (CHAIN_SNAPSHOT_SECONDS, CHAIN_STRIKE_WINDOW): taken after a cycle's records are
+  written, attached to its report as `report.chain` for the analytics, never stored raw. Their quote calls are
+  counted apart from the cycle's (whose target is one call); a failed snapshot is a warning, never a failed cycle.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ class CycleReport:
     writes: list = field(default_factory=list)  # WriteResult per sink
     problems: list[str] = field(default_factory=list)  # records that could not become points
     error: str = ""
+    chain: Any = None  # ChainSnapshot taken after this cycle, when one was due and it worked
+    warnings: list[str] = field(default_factory=list)  # e.g. a chain snapshot that failed; the cycle still counts
 
     @property
     def ok(self) -> bool:
@@ -58,9 +63,11 @@ class CycleReport:
             return f"cycle {self.number} failed: {self.error}"
         stats = self.cycle.stats
         sinks = "; ".join(write.summary() for write in self.writes) or "no sinks"
+        chain = f" {self.chain.summary()}" if self.chain is not None else ""
+        warnings = "".join(f" | {warning}" for warning in self.warnings)
         return (f"{self.cycle.timestamp} [{self.source}] legs={stats.legs} ov={stats.overviews} "
                 f"quote_calls={stats.quote_calls} wall={stats.wall_ms:.0f}ms cpu={stats.cpu_ms:.1f}ms "
-                f"net={stats.network_ms:.0f}ms | {sinks}")
+                f"net={stats.network_ms:.0f}ms{chain} | {sinks}{warnings}")
 
 
 @dataclass
@@ -75,6 +82,9 @@ class Totals:
     cpu_ms: float = 0.0
     max_wall_ms: float = 0.0
     sink_failures: int = 0
+    snapshots: int = 0
+    snapshot_options: int = 0
+    snapshot_quote_calls: int = 0  # never part of quote_calls: the cycle's own budget is one call
     warnings: set = field(default_factory=set)
 
     def add(self, report: CycleReport) -> None:
@@ -91,15 +101,22 @@ class Totals:
         self.cpu_ms += stats.cpu_ms
         self.max_wall_ms = max(self.max_wall_ms, stats.wall_ms)
         self.sink_failures += sum(write.failed for write in report.writes) + len(report.problems)
+        if report.chain is not None:
+            self.snapshots += 1
+            self.snapshot_options += report.chain.size
+            self.snapshot_quote_calls += report.chain.stats.quote_calls
         if len(self.warnings) < 50:  # the same few warnings repeat every cycle; keep memory flat
-            self.warnings.update(report.cycle.warnings)
+            self.warnings.update(report.cycle.warnings + report.warnings)
 
 
 class CollectionSession:
-    """Runs a collector cycle, writes the records to every sink, reports, and keeps totals."""
+    """Runs a collector cycle, writes the records to every sink, takes a chain snapshot when one is due (through
+    `snapshotter.after_cycle(result)`), reports, and keeps totals."""
 
-    def __init__(self, collector: Any, sinks: list, source: str, on_cycle: Callable[[CycleReport], None] | None):
+    def __init__(self, collector: Any, sinks: list, source: str, on_cycle: Callable[[CycleReport], None] | None,
+                 snapshotter: Any = None):
         self.collector, self.sinks, self.source, self.on_cycle = collector, sinks, source, on_cycle
+        self.snapshotter = snapshotter
         self.totals = Totals()
         self._number = 0
 
@@ -109,7 +126,21 @@ class CollectionSession:
         result = self.collector.run_cycle()
         points, problems = points_from_records(result.records)
         writes = [sink.write(points) for sink in self.sinks]
-        return self._report(CycleReport(self._number + 1, self.source, result, writes, problems))
+        chain, warnings = self._snapshot(result)
+        return self._report(CycleReport(self._number + 1, self.source, result, writes, problems, chain=chain,
+                                        warnings=warnings))
+
+    def _snapshot(self, result: Any) -> tuple[Any, list[str]]:
+        """The chain snapshot due after this cycle (None when not due) and its warnings; a failure is a warning
+        because the cycle's records are already written (a lost session shows at the next cycle's own call)."""
+        if self.snapshotter is None:
+            return None, []
+        try:
+            chain = self.snapshotter.after_cycle(result)
+        except Exception as error:
+            log.warning("chain snapshot failed: %s: %s", type(error).__name__, error)
+            return None, [f"chain snapshot failed: {type(error).__name__}: {error}"]
+        return chain, list(chain.warnings) if chain is not None else []
 
     def failed(self, error: BaseException) -> None:
         self._report(CycleReport(self._number + 1, self.source, error=f"{type(error).__name__}: {error}"))
@@ -139,7 +170,8 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
         feed = _open_feed(settings, stack)
         if isinstance(feed, Outcome):
             return feed
-        session = CollectionSession(build_collector(settings, feed), sinks, feed.source, on_cycle)
+        collector = build_collector(settings, feed)
+        session = CollectionSession(collector, sinks, feed.source, on_cycle, build_snapshotter(settings, collector))
         result = run_loop(session.run_cycle, interval=settings["COLLECTION_INTERVAL_SECONDS"], clock=feed.clock,
                           cycles=cycles, stop_event=stop_event, on_error=session.failed,
                           market_hours=cycles is None if market_hours is None else market_hours)
@@ -167,6 +199,13 @@ def build_collector(settings, feed: Feed):
                      DayBaselines(data_dir / "state" / "baselines", feed.source), AnalyticsIv.from_settings(settings),
                      offsets=settings["STRIKE_OFFSETS"], batch_size=settings["QUOTE_BATCH_SIZE"],
                      source=feed.source, clock=feed.clock.now, raw_quote_dir=raw_dir)
+
+
+def build_snapshotter(settings, collector):
+    """Chain snapshots every CHAIN_SNAPSHOT_SECONDS (0 = never) through the collector's quote function and state."""
+    from op_trading.collectors.chain_snapshot import ChainSnapshotter
+
+    return ChainSnapshotter.from_settings(settings, collector)
 
 
 def _open_feed(settings, stack: ExitStack) -> Feed | Outcome:
@@ -224,7 +263,8 @@ def _outcome(result, totals: Totals, feed: Feed) -> Outcome:
         checks.append(Check("Failed cycles", Status.WARN, f"{result.errors}; last: {result.last_error}"))
     data = {"source": feed.source, "reason": result.reason, "cycles": totals.cycles, "errors": result.errors,
             "legs": totals.legs, "overviews": totals.overviews, "quote_calls": totals.quote_calls,
-            "api_calls": totals.api_calls, "waits": result.waits[-5:]}
+            "api_calls": totals.api_calls, "waits": result.waits[-5:], "snapshots": totals.snapshots,
+            "snapshot_quote_calls": totals.snapshot_quote_calls}
     tables = (_summary_table(totals),) if totals.cycles else ()
     label = f" [{MOCK_LABEL}]" if feed.source == "mock" else ""
     if result.auth_failed:
@@ -232,6 +272,8 @@ def _outcome(result, totals: Totals, feed: Feed) -> Outcome:
                       exit_code=ExitCode.AUTH_REQUIRED)
     message = (f"{totals.cycles} cycle(s) collected{label}: {totals.legs} legs, {totals.overviews} overviews, "
                f"{totals.quote_calls} quote call(s)")
+    if totals.snapshots:
+        message += f"; {totals.snapshots} chain snapshot(s) in {totals.snapshot_quote_calls} more quote call(s)"
     if result.reason == "stopped":
         message += " (stopped)"
     if totals.cycles == 0 and result.errors:
@@ -248,4 +290,8 @@ def _summary_table(totals: Totals) -> Table:
             ("mean wall time per cycle (ms)", round(totals.wall_ms / per_cycle, 1)),
             ("max wall time (ms)", round(totals.max_wall_ms, 1)),
             ("mean CPU time excl. network (ms)", round(totals.cpu_ms / per_cycle, 2)))
+    if totals.snapshots:
+        rows += (("chain snapshots", totals.snapshots),
+                 ("options per chain snapshot", round(totals.snapshot_options / totals.snapshots, 1)),
+                 ("quote calls per chain snapshot", round(totals.snapshot_quote_calls / totals.snapshots, 2)))
     return Table("Collection", ("measure", "value"), rows)
