@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from array import array
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +33,7 @@ if str(ROOT) not in sys.path:
 
 START = "2025-10-14 11:00:05"  # a Tuesday session, NIFTY weekly expiry day
 SNAPSHOTS = 50
+TRACE_FRAMES = 10  # deep enough that allocations made inside the simulator's quote model can be told apart
 
 
 def _collector(quote, fetch, clock, folder: Path):
@@ -113,7 +115,8 @@ def resident_kib() -> float | None:
 def kept_by_collection() -> float:
     """KiB allocated since tracing started and still alive, leaving out the simulator's quote pool (bench scaffolding:
     a replayed snapshot gains entries when a window first reaches a strike) — i.e. what collection itself kept."""
-    scaffolding = [tracemalloc.Filter(False, "*/op_trading/sandbox/*"), tracemalloc.Filter(False, __file__)]
+    scaffolding = [tracemalloc.Filter(False, "*/op_trading/sandbox/*", all_frames=True),
+                   tracemalloc.Filter(False, __file__)]
     snapshot = tracemalloc.take_snapshot().filter_traces(scaffolding)
     return sum(stat.size for stat in snapshot.statistics("filename")) / 1024
 
@@ -137,14 +140,14 @@ def bench_memory(cycles: int, folder: Path, trace: bool = False) -> dict:
     warm_up = min(3 * SNAPSHOTS, max(cycles // 2, 1))  # every snapshot quoted a few times: the pool is full
     checkpoints = sorted({*range(warm_up, cycles + 1, max((cycles - warm_up) // 5, 1)), cycles})
     trace = trace or resident_kib() is None
-    samples, legs, cpu_ms = [], 0, []
+    samples, legs, cpu_ms = [], 0, array("d")  # raw doubles: keeping the figures keeps no float objects alive
     started, cpu = time.perf_counter(), time.process_time()
     for number in range(1, cycles + 1):
         stats = collector.run_cycle().stats
         legs += stats.legs
         cpu_ms.append(stats.cpu_ms)
         if number == warm_up and trace:
-            tracemalloc.start()  # from here on, traced memory is exactly what the run kept
+            tracemalloc.start(TRACE_FRAMES)  # from here on, traced memory is exactly what the run kept
         if number in checkpoints:
             gc.collect()
             traced = kept_by_collection() if tracemalloc.is_tracing() else None
