@@ -6,6 +6,8 @@
    5-index universe, offsets -2..+2: quote calls per cycle (target: exactly 1), instruments per call, wall time,
    time inside Kite calls, and wall/CPU time of our own work (everything but the Kite calls; target <= 10 ms).
    Cycles are spaced 1.05 s apart so the 1 request/s quote limiter never waits inside a measured cycle.
+   Next to them, one full chain snapshot after the last cycle (±20 strikes, every distinct expiry; its quote calls
+   are not the cycle's): quote calls, instruments, wall time (its second call waits for the limiter) and our CPU.
 2. Memory over N simulated cycles in one process (no HTTP): quotes come from the simulator's own quote model,
    replayed from a pool of 50 market snapshots while the cycle clock advances 2 s per cycle. Figures at
    checkpoints after a warm-up: resident memory (Linux), GC-tracked objects and, with --trace (or where resident
@@ -64,10 +66,25 @@ def bench_simulator(cycles: int, folder: Path) -> dict:
         sandbox.reset_stats()
         measured = []
         for _ in range(cycles):
-            measured.append(collector.run_cycle().stats)
+            last = collector.run_cycle()
+            measured.append(last.stats)
             time.sleep(1.05)
         server_quote_calls = sandbox.count("GET /quote")
-    return {"first_cycle": first.stats, "stats": measured, "server_quote_calls": server_quote_calls}
+        snapshot = bench_snapshot(sandbox, kite, collector, last)
+    return {"first_cycle": first.stats, "stats": measured, "server_quote_calls": server_quote_calls,
+            "snapshot": snapshot}
+
+
+def bench_snapshot(sandbox, kite, collector, cycle) -> dict:
+    """One chain snapshot after `cycle` as the service takes it (CHAIN_STRIKE_WINDOW's default of 20)."""
+    from op_trading.collectors.chain_snapshot import ChainSnapshotter
+    from op_trading.kite.client import call_stats
+
+    sandbox.reset_stats()
+    waited = call_stats(kite).snapshot()["waited_seconds"]
+    snapshot = ChainSnapshotter.for_collector(collector, 300, 20).take(cycle)
+    return {"snapshot": snapshot, "server_quote_calls": sandbox.count("GET /quote"),
+            "paced_ms": (call_stats(kite).snapshot()["waited_seconds"] - waited) * 1000}
 
 
 class SnapshotQuotes:
@@ -179,6 +196,18 @@ def report_simulator(result: dict) -> list[str]:
         f"  in Kite calls ms (network): {_ms([s.network_ms for s in stats])}",
         f"  our wall ms (excl. calls) : {_ms([s.processing_ms for s in stats])}",
         f"  our CPU ms (excl. calls)  : {_ms([s.cpu_ms for s in stats])}   (target <= 10 ms)",
+    ] + report_snapshot(result["snapshot"])
+
+
+def report_snapshot(result: dict) -> list[str]:
+    snapshot = result["snapshot"]
+    stats = snapshot.stats
+    return [
+        f"  chain snapshot (+-20)     : {stats.quote_calls} quote calls (server saw {result['server_quote_calls']}), "
+        f"{snapshot.size} options in {len(snapshot.expiries)} expiries, {stats.instruments_requested} requested "
+        f"+ {stats.instruments_reused} reused from the cycle, {stats.instruments_missing} missing",
+        f"  snapshot wall ms          : {stats.wall_ms:.0f} (in Kite calls {stats.network_ms:.0f}, of which 1 req/s "
+        f"pacing {result['paced_ms']:.0f}); our CPU ms (excl. calls) {stats.cpu_ms:.2f}",
     ]
 
 
