@@ -87,7 +87,8 @@ class Service:
             return
         stats = report.cycle.stats
         self.metrics.inc("op_cycles_total")
-        self.metrics.inc("op_quote_calls_total", stats.quote_calls)
+        chain = getattr(report, "chain", None)
+        self.metrics.inc("op_quote_calls_total", stats.quote_calls + (chain.stats.quote_calls if chain else 0))
         self.metrics.inc("op_points_written_total", sum(write.written for write in report.writes))
         self.metrics.inc("op_points_spooled_total", sum(write.spooled for write in report.writes))
         self.metrics.set("op_cycle_seconds", stats.wall_ms / 1000)
