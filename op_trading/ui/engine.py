@@ -173,10 +173,13 @@ def combine(title: str, steps: list[tuple[str, Outcome]]) -> Outcome:
     if failures:
         return Outcome(Status.FAILED, f"{len(failures)} of {len(steps)} steps failed: {', '.join(failures)}",
                        exit_code=exit_code)
+    skipped = [name for name, result in steps if result.status is Status.SKIPPED]
+    done = f"all {len(steps)} steps done" if not skipped else \
+        f"{len(steps) - len(skipped)} of {len(steps)} steps done, skipped: {', '.join(skipped)}"
     warned = [name for name, result in steps if result.status is Status.WARN]
     if warned:
-        return Outcome(Status.WARN, f"done with warnings in: {', '.join(warned)}", exit_code=exit_code)
-    return Outcome(Status.OK, f"all {len(steps)} steps done", exit_code=exit_code)
+        return Outcome(Status.WARN, f"{done}; warnings in: {', '.join(warned)}", exit_code=exit_code)
+    return Outcome(Status.OK, done, exit_code=exit_code)
 
 
 def token_summary(settings) -> str:
