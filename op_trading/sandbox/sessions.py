@@ -15,7 +15,7 @@ import string
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from op_trading.market import calendar
 from op_trading.sandbox.errors import input_error, token_error
@@ -39,10 +39,11 @@ def _token(length: int = 32) -> str:
 
 
 def next_six_am(moment: datetime) -> datetime:
-    """Kite tokens die at 06:00 IST the next morning (the same morning when issued before 06:00)."""
-    moment = calendar.to_ist(moment)
-    six = moment.replace(hour=6, minute=0, second=0, microsecond=0)
-    return six if moment < six else six + timedelta(days=1)
+    """Kite tokens die at 06:00 IST the next morning (the same morning when issued before 06:00): the token store's
+    rule, so the simulator and the app can never disagree about it."""
+    from op_trading.kite.tokens import expiry_for
+
+    return expiry_for(calendar.to_ist(moment))
 
 
 @dataclass
