@@ -68,25 +68,24 @@ def install(ctx, requirements: list[str]) -> Check:
     return Check("install", Status.OK, "installed " + ", ".join(requirements))
 
 
+# Optional server: name, its setting, default port, how to get it, and what is used without it.
+SERVERS = (("InfluxDB server", "INFLUXDB_URL", 8086, "`docker compose up -d influxdb` or influxdata's packages",
+            "embedded store in use"),
+           ("Redis server", "REDIS_URL", 6379, "`docker compose up -d redis` or `apt install redis-server`",
+            "in-process cache in use"))
+
+
 def server_checks(settings) -> list[Check]:
     from op_trading.services.system import port_in_use
 
     checks = []
-    influx_url = settings["INFLUXDB_URL"]
-    if influx_url:
-        checks.append(Check("InfluxDB server", Status.OK, f"configured at {influx_url} (checked by step 5)"))
-    elif port_in_use(8086):
-        checks.append(Check("InfluxDB server", Status.OK, "something listens on 8086; set INFLUXDB_URL to use it"))
-    else:
-        checks.append(Check("InfluxDB server", Status.SKIPPED, "optional; not configured. Get it with "
-                            "`docker compose up -d influxdb` or influxdata's packages; embedded store in use"))
-    if settings["REDIS_URL"]:
-        checks.append(Check("Redis server", Status.OK, f"configured at {settings.shown('REDIS_URL')} (checked by step 5)"))
-    elif port_in_use(6379):
-        checks.append(Check("Redis server", Status.OK, "something listens on 6379; set REDIS_URL to use it"))
-    else:
-        checks.append(Check("Redis server", Status.SKIPPED, "optional; not configured. Get it with "
-                            "`docker compose up -d redis` or `apt install redis-server`; in-process cache in use"))
+    for name, setting, port, how, fallback in SERVERS:
+        if settings[setting]:
+            checks.append(Check(name, Status.OK, f"configured at {settings.shown(setting)} (checked by step 5)"))
+        elif port_in_use(port):
+            checks.append(Check(name, Status.OK, f"something listens on {port}; set {setting} to use it"))
+        else:
+            checks.append(Check(name, Status.SKIPPED, f"optional; not configured. Get it with {how}; {fallback}"))
     return checks
 
 
