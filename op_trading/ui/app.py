@@ -149,9 +149,10 @@ def print_status() -> int:
 
 
 def env_template_command(write: bool, check: bool) -> int:
-    """The template and the README's configuration reference, both generated from wizards/environment.py."""
+    """The template and the README's configuration reference (from wizards/environment.py) and storage schema."""
     from op_trading.config.template import render_template, replace_reference
     from op_trading.fileio import atomic_write_text
+    from op_trading.storage.schema_doc import replace_schema
 
     text = render_template()
     root = Path(__file__).resolve().parents[2]
@@ -159,7 +160,7 @@ def env_template_command(write: bool, check: bool) -> int:
     readme_text = readme.read_text(encoding="utf-8") if readme.exists() else ""
     wanted = {template: text}
     if readme_text:
-        wanted[readme] = replace_reference(readme_text)
+        wanted[readme] = replace_schema(replace_reference(readme_text))
     if write:
         for path, content in wanted.items():
             atomic_write_text(path, content)
