@@ -232,14 +232,18 @@ def cycle_time(number: int, start: datetime | None = None) -> datetime:
 class FakeInfluxV2:
     """The part of the InfluxDB OSS v2 HTTP API that influxdb-client uses for bootstrap and writes, written from the
     v2 API reference (no InfluxDB 2 can be installed here): GET /health, GET /ping, GET /api/v2/orgs, GET and
-    POST /api/v2/buckets, POST /api/v2/write. Token auth on /api/v2 (401 JSON error otherwise), 404 for an unknown
-    org filter or bucket, 422 "conflict" for a duplicate bucket name, and field types fixed per bucket/measurement:
-    a conflicting point is dropped with 422 "partial write ... dropped=N" while the others are stored (2.5+)."""
+    POST /api/v2/buckets, PATCH /api/v2/buckets/{id}, GET and POST /api/v2/tasks, PATCH /api/v2/tasks/{id},
+    POST /api/v2/write. Token auth on /api/v2 (401 JSON error otherwise), 404 for an unknown org filter, bucket or
+    task, 422 "conflict" for a duplicate bucket name, a task's name and schedule read from its Flux `option task`
+    (400 without them, as the server cannot schedule it), and field types fixed per bucket/measurement: a
+    conflicting point is dropped with 422 "partial write ... dropped=N" while the others are stored (2.5+)."""
 
     def __init__(self, token: str, orgs: tuple[str, ...] = ("op-trading",)):
         self.token = token
         self.orgs = {name: f"{n + 1:016x}" for n, name in enumerate(orgs)}
         self.buckets: dict[str, dict] = {}  # id -> bucket JSON
+        self.tasks: dict[str, dict] = {}  # id -> task JSON
+        self.patches: list[tuple[str, dict]] = []  # (path, body) of every accepted PATCH
         self.writes: list[tuple[str, str]] = []  # (bucket name, accepted line)
         self.field_types: dict[tuple[str, str, str], str] = {}
         self.server = None
@@ -293,6 +297,53 @@ class FakeInfluxV2:
         self.buckets[bucket_id] = bucket
         return 201, bucket
 
+    def patch_bucket(self, bucket_id: str, body: dict) -> tuple[int, dict]:
+        bucket = self.buckets.get(bucket_id)
+        if bucket is None:
+            return 404, {"code": "not found", "message": "bucket not found"}
+        for key in ("name", "description", "retentionRules"):
+            if key in body and body[key] is not None:
+                bucket[key] = body[key]
+        self.patches.append((f"/api/v2/buckets/{bucket_id}", body))
+        return 200, bucket
+
+    def get_tasks(self, query: dict) -> tuple[int, dict]:
+        org_id = query.get("orgID") or self.orgs.get(query.get("org", ""))
+        found = [task for task in self.tasks.values()
+                 if query.get("name") in (None, task["name"]) and org_id in (None, task["orgID"])]
+        return 200, {"links": {"self": "/api/v2/tasks"}, "tasks": found}
+
+    def post_task(self, body: dict) -> tuple[int, dict]:
+        org_id = body.get("orgID") or self.orgs.get(body.get("org") or "")
+        if org_id not in self.orgs.values():
+            return 404, {"code": "not found", "message": "organization not found"}
+        options = _task_options(body.get("flux") or "")
+        if options is None:
+            return 400, {"code": "invalid", "message": "invalid options: task option requires name and every or cron"}
+        task_id = f"{len(self.tasks) + 501:016x}"
+        name = next(org for org, oid in self.orgs.items() if oid == org_id)
+        task = {"id": task_id, "orgID": org_id, "org": name, "status": body.get("status") or "active",
+                "description": body.get("description") or "", "flux": body["flux"], **options,
+                "createdAt": "2025-08-26T04:45:30Z", "updatedAt": "2025-08-26T04:45:30Z",
+                "links": {"self": f"/api/v2/tasks/{task_id}"}}
+        self.tasks[task_id] = task
+        return 201, task
+
+    def patch_task(self, task_id: str, body: dict) -> tuple[int, dict]:
+        task = self.tasks.get(task_id)
+        if task is None:
+            return 404, {"code": "not found", "message": "task not found"}
+        if body.get("flux"):
+            options = _task_options(body["flux"])
+            if options is None:
+                return 400, {"code": "invalid", "message": "invalid options: task option requires name and every"}
+            task.update(flux=body["flux"], **options)
+        for key in ("status", "description"):
+            if body.get(key):
+                task[key] = body[key]
+        self.patches.append((f"/api/v2/tasks/{task_id}", body))
+        return 200, task
+
     def post_write(self, query: dict, body: str) -> tuple[int, dict | None]:
         org_id = self.orgs.get(query.get("org", ""), query.get("org"))
         bucket = self.bucket_named(query.get("bucket", ""), org_id)
@@ -325,6 +376,19 @@ class FakeInfluxV2:
         for key, kind in kinds.items():
             self.field_types[(bucket, measurement, key)] = kind
         return ""
+
+
+def _task_options(flux: str) -> dict | None:
+    """name, every and offset from a task's `option task = {...}` (None when name or every is missing)."""
+    import re
+
+    match = re.search(r"option\s+task\s*=\s*\{([^}]*)\}", flux)
+    if not match:
+        return None
+    options = dict(re.findall(r'(\w+)\s*:\s*("[^"]*"|[0-9a-z]+)', match.group(1)))
+    if "name" not in options or "every" not in options:
+        return None
+    return {"name": options["name"].strip('"'), "every": options["every"], "offset": options.get("offset", "0s")}
 
 
 def _split_unescaped(text: str, separator: str, parts: int) -> list[str]:
@@ -364,7 +428,8 @@ def _fake_handler(fake: FakeInfluxV2):
                                          "status": "pass", "checks": [], "version": "v2.7-test", "commit": "test"})
             if not self._authorised():
                 return None
-            routes = {"/api/v2/orgs": fake.get_orgs, "/api/v2/buckets": fake.get_buckets}
+            routes = {"/api/v2/orgs": fake.get_orgs, "/api/v2/buckets": fake.get_buckets,
+                      "/api/v2/tasks": fake.get_tasks}
             if path not in routes:
                 return self._reply(404, {"code": "not found", "message": "path not found"})
             return self._reply(*routes[path](query))
@@ -378,7 +443,20 @@ def _fake_handler(fake: FakeInfluxV2):
                 return self._reply(*fake.post_bucket(json.loads(body)))
             if path == "/api/v2/write":
                 return self._reply(*fake.post_write(query, body))
+            if path == "/api/v2/tasks":
+                return self._reply(*fake.post_task(json.loads(body)))
             return self._reply(404, {"code": "not found", "message": "path not found"})
+
+        def do_PATCH(self):  # noqa: N802 - http.server's naming
+            path, _ = self._target()
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            if not self._authorised():
+                return None
+            kind, _, item = path.removeprefix("/api/v2/").partition("/")
+            handlers = {"buckets": fake.patch_bucket, "tasks": fake.patch_task}
+            if kind not in handlers or not item or "/" in item:
+                return self._reply(404, {"code": "not found", "message": "path not found"})
+            return self._reply(*handlers[kind](item, json.loads(body)))
 
         def _target(self):
             parts = urllib.parse.urlsplit(self.path)

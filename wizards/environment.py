@@ -73,8 +73,11 @@ DATABASE = Section("database", "Database (InfluxDB, infinite retention)", (
           pattern=r"[\w.-]{1,64}"),
     Field("INFLUXDB_CASHFLOW_BUCKET", "Bucket for cash flows", "", default="cash-flows", pattern=r"[\w.-]{1,64}"),
     Field("INFLUXDB_RETENTION_DAYS", "Bucket retention in days (0 = infinite)",
-          "Used when the buckets are created.", default="0", kind="int", minimum=0, maximum=36500,
-          profiles={"setup": "7"}),
+          "Used when the buckets are created; setup checks existing buckets against it (production keeps data forever).",
+          default="0", kind="int", minimum=0, maximum=36500, profiles={"setup": "7"}),
+    Field("INFLUXDB_DOWNSAMPLE_BUCKET", "Bucket for 5-minute aggregates (empty = off)",
+          "Setup creates it and an InfluxDB task that copies the last value of each 5-minute window of chain_metrics "
+          "and index_overview there, for fast long-range dashboards.", pattern=r"[\w.-]{1,64}"),
     Field("INFLUXDB_BATCH_SIZE", "Points per InfluxDB write", "", default="5000", kind="int", minimum=1,
           maximum=100000),
     Field("REDIS_URL", "Redis URL (empty = in-process cache)", "For example redis://127.0.0.1:6379/0.",

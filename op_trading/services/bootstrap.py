@@ -1,7 +1,8 @@
 """Setup step 5: bring up what storage the configuration asks for, or say plainly that the embedded defaults apply.
 
 InfluxDB (when INFLUXDB_URL is set): health, token, org, and the three buckets with the configured retention,
-created when missing. Redis (when REDIS_URL is set): ping and a write/read/delete round trip. A server that is
+created when missing, an existing bucket's retention checked (and changed on a yes; see influx_admin); with
+INFLUXDB_DOWNSAMPLE_BUCKET also that bucket and the task filling it with 5-minute aggregates. Redis (when REDIS_URL is set): ping and a write/read/delete round trip. A server that is
 configured but unreachable fails the step only when the configuration depends on it (`influxdb` in STORAGE_SINKS);
 otherwise it is a warning and the embedded store / in-process cache carry on.
 """
@@ -18,11 +19,13 @@ def bucket_names(settings) -> list[str]:
 def initialize_services(ctx) -> Outcome:
     settings = ctx.settings
     with ctx.ui.progress("Checking storage services"):
-        checks = influx_checks(settings) + redis_checks(settings)
+        checks = influx_checks(settings, confirm=lambda question, default: ctx.ui.confirm(question, default=default))
+        checks += redis_checks(settings)
     return from_checks(checks, "storage services initialised")
 
 
-def influx_checks(settings) -> list[Check]:
+def influx_checks(settings, confirm=None) -> list[Check]:
+    """`confirm(question, default)` is asked before a bucket's retention is changed; None only reports."""
     required = "influxdb" in settings["STORAGE_SINKS"]
     if not settings["INFLUXDB_URL"]:
         if required:
@@ -32,7 +35,8 @@ def influx_checks(settings) -> list[Check]:
     from op_trading.services.influx_admin import bootstrap_influx
 
     checks = bootstrap_influx(settings["INFLUXDB_URL"], settings["INFLUXDB_TOKEN"] or "", settings["INFLUXDB_ORG"],
-                              bucket_names(settings), settings["INFLUXDB_RETENTION_DAYS"])
+                              bucket_names(settings), settings["INFLUXDB_RETENTION_DAYS"], confirm=confirm,
+                              downsample_bucket=settings["INFLUXDB_DOWNSAMPLE_BUCKET"])
     return checks if required else [_optional(check, "InfluxDB is not in STORAGE_SINKS") for check in checks]
 
 
