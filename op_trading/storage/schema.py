@@ -160,6 +160,26 @@ CHAIN_DAILY = MeasurementSpec(
     "chain_metrics_daily", "analytics, every cycle (rewrites the day's row)", "15:30 IST of the day",
     CHAIN_TAGS, CHAIN_COMMON)
 
+OPTION_CHAIN = MeasurementSpec(
+    "option_chain", "collection, every CHAIN_SNAPSHOT_SECONDS (full chain within CHAIN_STRIKE_WINDOW)",
+    "cycle time of the snapshot",
+    (TagSpec("index", "index key", INDEX_KEYS), TagSpec("expiration", "expiry date (YYYY-MM-DD)"),
+     TagSpec("strike", "the option's strike (24000, or 24012.5)"), TagSpec("option_type", "call or put", ("CE", "PE")),
+     SOURCE),
+    _fields("float", RUPEE, ("last_price", "last traded premium"), ("bid", "best bid"), ("ask", "best ask"),
+            ("close", "previous session's close"))
+    + _fields("float", VOL, ("iv", "implied volatility"))
+    + _fields("integer", UNITS, ("volume", "day volume"), ("oi", "open interest"),
+              ("oi_open", "OI at the day's first cycle")))
+OPTION_CHAIN_SNAPSHOT = MeasurementSpec(
+    "option_chain_snapshot", "collection, with each option_chain snapshot (one point per index and expiry)",
+    "cycle time of the snapshot",
+    (TagSpec("index", "index key", INDEX_KEYS), TagSpec("expiration", "expiry date (YYYY-MM-DD)"), SOURCE),
+    _fields("float", POINTS, ("spot", "spot the chain was centred on"), ("atm_strike", "ATM strike"))
+    + _fields("integer", "count", ("options", "options quoted"))
+    + _fields("string", "", ("buckets", "expiry buckets of this expiry, nearest first (this_week,this_month)"),
+              ("label", "the legs' index label")))
+
 CASH_FLOW = MeasurementSpec(
     "cash_flow", "analytics, every cycle (estimate by the tick rule)", "cycle time (end of the interval)",
     (TagSpec("instrument", "index label, expiry, strike, side"), TagSpec("index", "index label", INDEX_LABELS),
@@ -229,7 +249,8 @@ INSTALL_CHECK = MeasurementSpec(
     (TagSpec("check", "probe name", ("validate",)),), _fields("integer", "", ("ok", "1")), embedded_only=True)
 
 MEASUREMENTS: dict[str, MeasurementSpec] = {spec.name: spec for spec in (
-    LEG, OVERVIEW, CHAIN, CHAIN_DAILY, CASH_FLOW, PARTICIPANTS, FII_DII_CASH, ALERTS, PREMARKET, INSTALL_CHECK)}
+    LEG, OVERVIEW, OPTION_CHAIN, OPTION_CHAIN_SNAPSHOT, CHAIN, CHAIN_DAILY, CASH_FLOW, PARTICIPANTS,
+    FII_DII_CASH, ALERTS, PREMARKET, INSTALL_CHECK)}
 
 
 def measurement_spec(name: str) -> MeasurementSpec:

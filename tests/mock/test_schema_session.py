@@ -18,6 +18,9 @@ from tests.fixtures_session import RecordingStore, run_session
 # writes a float, so InfluxDB refuses one of them (field type conflict). Remove this entry and the xfail below when
 # alerts.py writes a float.
 KNOWN = {"alerts: field 'threshold' is integer, declared float"}
+# Chain snapshots are stored by the collection session (runtime/collect.py, branch "store"), which this harness does
+# not run yet; the InfluxDB end-to-end test (tests/integration/test_stack_session.py) covers them once merged.
+NOT_IN_THIS_SESSION = {"option_chain", "option_chain_snapshot"}
 
 
 def test_every_point_of_a_simulated_session_matches_the_schema(tmp_path):
@@ -27,7 +30,7 @@ def test_every_point_of_a_simulated_session_matches_the_schema(tmp_path):
                        if problem not in KNOWN)
     assert problems == Counter(), problems
     written = {point.measurement for point in session.points}
-    declared = {name for name, spec in MEASUREMENTS.items() if not spec.embedded_only}
+    declared = {name for name, spec in MEASUREMENTS.items() if not spec.embedded_only} - NOT_IN_THIS_SESSION
     assert written == declared, f"declared but never written: {declared - written}; undeclared: {written - declared}"
     alert_types = {point.tags["type"] for point in session.points if point.measurement == "alerts"}
     assert {"iv_spike", "fii_cash", "dii_cash", "pro_client_divergence", "large_cash_flow"} <= alert_types
