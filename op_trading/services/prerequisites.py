@@ -13,7 +13,7 @@ from op_trading.outcome import Check, Outcome, Status, from_checks
 REQUIRED = {
     "rich": "13.7", "questionary": "2.0", "typer": "0.12", "kiteconnect": "5.0", "influxdb-client": "1.40",
     "redis": "5.0", "python-dotenv": "1.0", "numpy": "1.26", "scipy": "1.11", "pytest": "8.0", "pexpect": "4.9",
-    "hypothesis": "6.100", "pyyaml": "6.0",
+    "hypothesis": "6.100", "pyyaml": "6.0", "promql-parser": "0.12",
 }
 PIP_TIMEOUT_SECONDS = 900
 
