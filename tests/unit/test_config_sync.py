@@ -81,10 +81,7 @@ def test_docker_compose_agrees_with_the_env_keys():
     assert committed == [], "a secret is committed in docker-compose.yml"
 
 
-def test_prometheus_scrapes_the_production_metrics_port_and_grafana_reads_the_buckets():
-    prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text(encoding="utf-8"))
-    targets = [t for job in prometheus["scrape_configs"] for c in job["static_configs"] for t in c["targets"]]
-    assert f"host.docker.internal:{FIELDS['METRICS_PORT'].profiles['production']}" in targets
+def test_grafana_reads_the_buckets():  # Prometheus' targets: tests/unit/test_docker_stack.py
     datasource = yaml.safe_load(
         (ROOT / "deploy/grafana/provisioning/datasources/influxdb.yml").read_text(encoding="utf-8"))["datasources"][0]
     assert datasource["jsonData"]["organization"] == "$INFLUXDB_ORG"
