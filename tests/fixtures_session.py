@@ -54,9 +54,10 @@ def at(day: date, hh: int, mm: int, ss: int = 0) -> datetime:
 
 def run_session(tmp_path: Path, store, cycles: int = 4, step: timedelta = timedelta(minutes=30),
                 indices: tuple[str, ...] | None = None, settings_overrides: dict | None = None,
-                write_records=None) -> Session:
+                write_records=None, low_thresholds: bool = True) -> Session:
     """Run the session, writing everything to `store`; `write_records(points)` (default: `store.write`) receives
-    the collector's leg and overview points, so a caller can send them through other sinks too."""
+    the collector's leg and overview points, so a caller can send them through other sinks too. With
+    `low_thresholds` off the alert thresholds are the product's defaults (what a trading day really produces)."""
     from kiteconnect import KiteConnect
 
     from op_trading.analytics.live import LiveAnalytics
@@ -73,7 +74,7 @@ def run_session(tmp_path: Path, store, cycles: int = 4, step: timedelta = timede
     from op_trading.storage.schema import points_from_records
 
     folder = tmp_path / "participants"
-    config = load_settings("development", {**ALERTY, "PARTICIPANT_DATA_DIR": str(folder),
+    config = load_settings("development", {**(ALERTY if low_thresholds else {}), "PARTICIPANT_DATA_DIR": str(folder),
                                            **(settings_overrides or {})})
     write_records = write_records or store.write
     universe = selected(indices) if indices else OPTION_INDICES
