@@ -75,7 +75,8 @@ def latest_cycle(query: str) -> str:
     head = [line for line in lines if line.startswith("import ") or " = [" in line]
     pipeline = "\n".join(lines[len(head):])
     return "\n".join(head + [f"data = {pipeline}",
-                             'newest = data |> group() |> max(column: "_time") |> findRecord(fn: (key) => true, idx: 0)',
+                             'newest = data |> group() |> max(column: "_time")'
+                             ' |> findRecord(fn: (key) => true, idx: 0)',
                              "data |> filter(fn: (r) => r._time == newest._time)"])
 
 
@@ -89,12 +90,14 @@ class Board:
         self._x = self._y = self._row_height = 0
 
     def panel(self, kind: str, title: str, targets: list[dict], *, unit: str = "", width: int = 12,
-              height: int = 8, description: str = "", options: dict | None = None,
+              height: int = 8, description: str = "", options: dict | None = None, bars: bool = False,
               overrides: list | None = None, datasource: dict = INFLUX) -> "Board":
         if self._x + width > 24:
             self._x, self._y = 0, self._y + self._row_height
             self._row_height = 0
         defaults: dict = {"unit": unit} if unit else {}
+        if bars:  # a time series drawn as bars (per-window sums and counts)
+            defaults["custom"] = {"drawStyle": "bars", "fillOpacity": 80}
         self.panels.append({
             "id": len(self.panels) + 1, "type": kind, "title": title, "description": description,
             "datasource": datasource, "gridPos": {"h": height, "w": width, "x": self._x, "y": self._y},
@@ -264,14 +267,15 @@ def participants() -> Board:
 
 def cash_flows() -> Board:
     board = Board("op-cash-flows", "OP Trading · Cash flows",
-                  "Estimated buying (inflow) and selling (outflow) by the tick rule, summed per timeframe (IST-aligned), "
+                  "Estimated buying (inflow) and selling (outflow) by the tick rule, summed per timeframe "
+                  "(IST-aligned), "
                   "per index and per sector.", ("index", "timeframe", "source"))
     window = ('|> aggregateWindow(every: ${timeframe}, fn: sum, createEmpty: false, '
               'location: timezone.location(name: "Asia/Kolkata"))')
     tz = 'import "timezone"\n'
     board.panel("timeseries", "Buying vs selling per $timeframe ($index, ₹)", [q(tz + flux(
         "cash_flow", ("inflow", "outflow"), then=('|> group(columns: ["_field"])', window)))], unit="currencyINR",
-        options={"drawStyle": "bars"})
+        bars=True)
     net = ('|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")',
            "|> map(fn: (r) => ({r with _value: r.inflow - r.outflow}))")
     board.panel("timeseries", "Net flow per $timeframe ($index, ₹)", [q(tz + flux(
@@ -294,8 +298,7 @@ def alerts() -> Board:
         '|> group()', '|> keep(columns: ["_time", "type", "severity", "subject", "source", "_value"])',
         '|> sort(columns: ["_time"], desc: true)', "|> limit(n: 500)")))], width=24, height=12)
     board.panel("timeseries", "Alerts per hour by rule", [q(flux("alerts", ("message",), index=False, then=(
-        '|> group(columns: ["type"])', "|> aggregateWindow(every: 1h, fn: count, createEmpty: false)")))],
-        options={"drawStyle": "bars"})
+        '|> group(columns: ["type"])', "|> aggregateWindow(every: 1h, fn: count, createEmpty: false)")))], bars=True)
     board.panel("piechart", "Alerts by severity", [q(flux("alerts", ("message",), index=False, then=(
         '|> group(columns: ["severity"])', "|> count()")))])
     return board

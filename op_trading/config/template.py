@@ -102,8 +102,13 @@ README_END = "<!-- end of configuration reference -->"
 
 def replace_reference(readme: str) -> str:
     """README text with the generated reference between its markers."""
-    head, start, rest = readme.partition(README_START)
-    _, end, tail = rest.partition(README_END)
+    return replace_between(readme, README_START, README_END, render_reference(), "configuration reference")
+
+
+def replace_between(text: str, start_marker: str, end_marker: str, body: str, what: str) -> str:
+    """`text` with `body` between two marker lines (the README's generated sections)."""
+    head, start, rest = text.partition(start_marker)
+    _, end, tail = rest.partition(end_marker)
     if not start or not end:
-        raise ValueError("README.md lacks the configuration reference markers")
-    return f"{head}{README_START}\n{render_reference()}{README_END}{tail}"
+        raise ValueError(f"README.md lacks the {what} markers")
+    return f"{head}{start_marker}\n{body}{end_marker}{tail}"

@@ -45,8 +45,6 @@ def _cell(text: str) -> str:
 
 def replace_schema(readme: str) -> str:
     """README text with the generated schema between its markers."""
-    head, start, rest = readme.partition(README_START)
-    _, end, tail = rest.partition(README_END)
-    if not start or not end:
-        raise ValueError("README.md lacks the storage schema markers")
-    return f"{head}{README_START}\n{render_schema()}{README_END}{tail}"
+    from op_trading.config.template import replace_between
+
+    return replace_between(readme, README_START, README_END, render_schema(), "storage schema")

@@ -140,7 +140,8 @@ def test_the_downsampling_bucket_and_task_are_created_once(fake_influx):
     [task] = fake_influx.tasks.values()
     assert task["name"] == downsample_task_name("options-5m") and task["every"] == "5m" and task["status"] == "active"
     assert task["flux"] == downsample_flux("options-data", "options-5m", "op-trading", task["name"])
-    assert 'from(bucket: "options-data")' in task["flux"] and 'to(bucket: "options-5m", org: "op-trading")' in task["flux"]
+    assert 'from(bucket: "options-data")' in task["flux"]
+    assert 'to(bucket: "options-5m", org: "op-trading")' in task["flux"]
     second = bootstrap_influx(fake_influx.url, fake_influx.token, "op-trading", BUCKETS, 0,
                               downsample_bucket="options-5m")
     assert second[-1].detail == "exists: every 5m, options-data -> options-5m" and len(fake_influx.tasks) == 1

@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{row['stored_points']:>9,}{row['stored_values']:>11,}{row['stored_bytes'] / 1e6:>8.2f}")
     for bucket, total in sorted(figures["buckets"].items()):
         print(f"bucket {bucket:<18} {total['stored_points']:>9,} points/day {total['stored_values']:>11,} values/day"
-              f" {total['stored_bytes'] / 1e6:>7.2f} MB line protocol stored/day, {total['sent_bytes'] / 1e6:.2f} MB sent")
+              f" {total['stored_bytes'] / 1e6:>7.2f} MB line protocol stored/day,"
+              f" {total['sent_bytes'] / 1e6:.2f} MB sent")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
