@@ -81,7 +81,7 @@ def test_docker_compose_agrees_with_the_env_keys():
     assert committed == [], "a secret is committed in docker-compose.yml"
 
 
-def test_grafana_reads_the_buckets():  # Prometheus' targets: tests/unit/test_docker_stack.py
+def test_grafana_reads_the_buckets():  # Prometheus' targets: tests/integration/test_docker_stack.py
     datasource = yaml.safe_load(
         (ROOT / "deploy/grafana/provisioning/datasources/influxdb.yml").read_text(encoding="utf-8"))["datasources"][0]
     assert datasource["jsonData"]["organization"] == "$INFLUXDB_ORG"
