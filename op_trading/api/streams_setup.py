@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Any
 
+from fastapi import WebSocket
 from fastapi.encoders import jsonable_encoder
 
 from op_trading.api.streams import STREAMS, Hub
@@ -90,8 +91,6 @@ def _ws_metrics(ctx):
 
 
 def routes(app, ctx) -> None:
-    from fastapi import WebSocket
-
     for stream in STREAMS:
         def make(name: str):
             async def endpoint(websocket: WebSocket):
