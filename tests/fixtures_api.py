@@ -58,3 +58,35 @@ def start_service(home: Path, cycles: int = 3, poll_seconds: float = 0.2, **extr
     assert service.finished(), "the service did not finish its cycles"
     assert service.outcome.ok, service.outcome.message
     return Running(settings, service, face)
+
+
+def import_mock_participants(settings, sessions: int = 6) -> None:
+    """Simulated NSE participant files (labelled mock) imported into the service's store, as the menu item does."""
+    from op_trading.analytics.participant_import import ParticipantImporter
+    from op_trading.market.calendar import latest_session_day, now_ist
+    from op_trading.sandbox.participants import write_history
+    from op_trading.storage import open_store
+
+    write_history(settings.path("PARTICIPANT_DATA_DIR"), latest_session_day(now_ist()), sessions,
+                  settings["SIMULATOR_SEED"])
+    store = open_store(settings)
+    try:
+        result = ParticipantImporter.from_settings(settings, store).run()
+    finally:
+        store.close()
+    assert result.ok, result.message
+
+
+def raise_alert(settings, message: str) -> None:
+    """An alert raised through the product's alert engine into the store (what the service does on a threshold)."""
+    from op_trading.analytics.alerts import Alert, AlertEngine, Severity
+    from op_trading.market.calendar import now_ist
+    from op_trading.storage import open_store
+
+    store = open_store(settings)
+    try:
+        engine = AlertEngine.from_settings(settings, store)
+        raised = engine.submit([Alert("iv_spike", f"TEST {message}", Severity.WARNING, message, now_ist(), "mock")])
+    finally:
+        store.close()
+    assert raised, "the alert engine did not raise the alert"

@@ -8,7 +8,7 @@ const $ = (id) => document.getElementById(id);
 
 function num(value, decimals = 2, signed = false) {
   if (value === null || value === undefined || !isFinite(value)) return "n/a";
-  const text = Number(value).toLocaleString("en-IN", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  const text = Number(value).toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
   return signed && value > 0 ? "+" + text : text;
 }
 const pct = (v, d = 1, s = false) => (num(v, d, s) === "n/a" ? "n/a" : num(v, d, s) + "%");
@@ -179,19 +179,23 @@ async function chartsPage() {
     showSource(day);
     const t = day.times, v = day.values;
     const line = (name, y, extra = {}) => Object.assign({ type: "scatter", mode: "lines+markers", name, x: t, y }, extra);
-    draw("premium-chart", [line("Straddle (CE+PE)", v.total_premium), line("Weekday average", v.premium_weekday_avg, { line: { dash: "dash" } })],
-      { title: { text: "Straddle premium vs its weekday-and-time average (" + (day.bucket || "") + ")" } });
+    const noAverage = !(v.premium_weekday_avg || []).some((x) => x !== null);
+    draw("premium-chart", [line("Straddle (CE+PE)", v.total_premium), line("Weekday-and-time average", v.premium_weekday_avg, { line: { dash: "dash" } })],
+      { title: { text: "Straddle vs weekday average" + (noAverage ? " (no earlier weeks stored yet)" : "") } });
     draw("pcr-chart", [line("PCR (OI)", v.pcr_oi), line("PCR (volume)", v.pcr_volume)], { title: { text: "PCR over the chain" } });
     draw("maxpain-chart", [line("Max pain", v.max_pain), line("Spot", v.spot)], { title: { text: "Max pain vs spot" } });
     draw("iv-chart", [line("ATM IV (vol points)", (v.atm_iv || []).map((x) => (x === null ? null : x * 100)))],
       { title: { text: "ATM IV" } });
     query.set("days", $("days").value || "20");
     const days = await api(API + "/series/daily?" + query);
-    const dl = (name, y) => ({ type: "scatter", mode: "lines+markers", name, x: days.times, y });
-    draw("daily-pcr-chart", [dl("PCR (OI)", days.values.pcr_oi), dl("Max pain", days.values.max_pain)],
-      { title: { text: "Daily PCR and max pain" }, yaxis2: { overlaying: "y", side: "right" } });
+    const dates = days.times.map((iso) => iso.slice(0, 10));
+    const dl = (name, y, extra = {}) => Object.assign({ type: "scatter", mode: "lines+markers", name, x: dates, y }, extra);
+    const byDay = { xaxis: { type: "category" } };
+    draw("daily-pcr-chart", [dl("PCR (OI)", days.values.pcr_oi), dl("Max pain (right axis)", days.values.max_pain, { yaxis: "y2" })],
+      Object.assign({ title: { text: "Daily PCR and max pain" }, yaxis2: { overlaying: "y", side: "right" } }, byDay));
     draw("daily-iv-chart", [dl("ATM IV (vol points)", (days.values.atm_iv || []).map((x) => (x === null ? null : x * 100))),
-      dl("IV percentile", days.values.iv_percentile)], { title: { text: "Daily ATM IV and IV percentile" } });
+      dl("IV percentile % (right axis)", days.values.iv_percentile, { yaxis: "y2" })],
+      Object.assign({ title: { text: "Daily ATM IV and IV percentile" }, yaxis2: { overlaying: "y", side: "right", range: [0, 100] } }, byDay));
   };
   for (const id of ["index", "bucket", "days"]) $(id).addEventListener("change", load);
   await load();
