@@ -94,8 +94,10 @@ class ApiFace:
 
     def start(self, service: Any) -> None:
         from op_trading.queries.base import Queries
+        from op_trading.queries.readers import persisted
 
-        queries = Queries.open(self.settings, self.chains)
+        # stored snapshots when the store keeps them (then every process sees the same chains), else this run's
+        queries = Queries.open(self.settings, None if persisted(self.settings) else self.chains)
         registry = getattr(service, "registry", None)  # the service's prometheus_client registry, when it has one
         legacy = getattr(service, "metrics", None)
         extra = legacy.render if registry is None and hasattr(legacy, "render") else None
