@@ -68,4 +68,6 @@ DEVELOPMENT = Menu("development", "Development", (
          help="Debug logging, raw quote capture, and a report of where logs and captures go."),
     Sequence("all", "Complete development environment setup",
              ("setup.requirements", "setup.prerequisites", "setup.structure", "debug", "mock")),
+    Leaf("chain", "Option chain (index and expiry by number, Greeks)", "analytics.option_chain",
+         help="From the running service when one runs; else the stored snapshots; else one snapshot taken now."),
 ), help="Offline development against the local Kite simulator.")
