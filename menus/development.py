@@ -54,6 +54,8 @@ POSITIONS = Menu("positions", "Position monitoring configuration", (
     Configure("net", "Net position calculations", ("NET_POSITION_ENABLED",)),
     Configure("patterns", "Historical pattern analysis", ("POSITION_PATTERN_LOOKBACK_DAYS",)),
     Leaf("show", "Show OI position changes (live)", "analytics.live_view", params={"view": "positions"}),
+    Leaf("chain", "Show option chain with Greeks (index and expiry by number)", "analytics.option_chain",
+         help="From the running service when one runs; else the stored snapshots; else one snapshot taken now."),
 ))
 
 DEVELOPMENT = Menu("development", "Development", (
@@ -68,6 +70,4 @@ DEVELOPMENT = Menu("development", "Development", (
          help="Debug logging, raw quote capture, and a report of where logs and captures go."),
     Sequence("all", "Complete development environment setup",
              ("setup.requirements", "setup.prerequisites", "setup.structure", "debug", "mock")),
-    Leaf("chain", "Option chain (index and expiry by number, Greeks)", "analytics.option_chain",
-         help="From the running service when one runs; else the stored snapshots; else one snapshot taken now."),
 ), help="Offline development against the local Kite simulator.")
