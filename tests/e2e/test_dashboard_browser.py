@@ -84,3 +84,11 @@ def test_chain_table_agrees_with_the_api(running, browser):  # noqa: F811
     assert atm_text.startswith(f"{chain['atm_strike']:,.0f}".replace(",", ",")) or \
         atm_text.replace(",", "").startswith(str(int(chain["atm_strike"])))
     assert "ATM" in atm_text
+
+
+def test_page_timings_are_printed(running, browser, capsys):  # noqa: F811
+    from tests.performance.bench_dashboard import page_timings, timings_table
+
+    figures = page_timings(browser, running.url, ("/", "/chain"))
+    print(timings_table(figures))  # figures for people; never asserted (the machine is shared)
+    assert set(figures) == {"/", "/chain"} and "first paint" in capsys.readouterr().out
