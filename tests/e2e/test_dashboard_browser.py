@@ -92,3 +92,17 @@ def test_page_timings_are_printed(running, browser, capsys):  # noqa: F811
     figures = page_timings(browser, running.url, ("/", "/chain"))
     print(timings_table(figures))  # figures for people; never asserted (the machine is shared)
     assert set(figures) == {"/", "/chain"} and "first paint" in capsys.readouterr().out
+
+
+def test_chain_page_switches_the_oi_change_window(running, browser):  # noqa: F811
+    watch = PageWatch(browser)
+    try:
+        open_page(watch, running.url + "/chain")
+        watch.page.select_option("#window", "15")
+        watch.page.wait_for_function("() => (document.getElementById('oi-change-chart').layout.title.text || '')"
+                                     ".includes('min')", timeout=15_000)
+        title = watch.page.evaluate("() => document.getElementById('oi-change-chart').layout.title.text")
+        assert "15 min" in title
+    finally:
+        watch.close()
+    assert watch.errors == []

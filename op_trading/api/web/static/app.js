@@ -159,11 +159,21 @@ async function chainPage() {
     const marks = { shapes: [{ type: "line", x0: chain.spot, x1: chain.spot, yref: "paper", y0: 0, y1: 1, line: { dash: "dot" } }] };
     draw("oi-chart", [{ type: "bar", name: "Call OI", x: strikes_, y: pick("call", "oi") },
       { type: "bar", name: "Put OI", x: strikes_, y: pick("put", "oi") }], Object.assign({ title: { text: "OI by strike (dotted: spot)" } }, marks));
-    draw("oi-change-chart", [{ type: "bar", name: "Call OI chg (day)", x: strikes_, y: pick("call", "oi_change_day") },
-      { type: "bar", name: "Put OI chg (day)", x: strikes_, y: pick("put", "oi_change_day") }],
-      Object.assign({ title: { text: "Change in OI since the open" } }, marks));
+    const minutes = $("window").value;
+    if (!minutes) {
+      draw("oi-change-chart", [{ type: "bar", name: "Call OI chg (day)", x: strikes_, y: pick("call", "oi_change_day") },
+        { type: "bar", name: "Put OI chg (day)", x: strikes_, y: pick("put", "oi_change_day") }],
+        Object.assign({ title: { text: "Change in OI since the open" } }, marks));
+      return;
+    }
+    const window_ = await api(API + "/series/oi-change?" + new URLSearchParams({ index, expiry: chain.expiry, window: minutes }));
+    const shown = window_.rows.filter((r) => r.strike >= strikes_[0] && r.strike <= strikes_[strikes_.length - 1]);
+    draw("oi-change-chart", [{ type: "bar", name: "Call OI chg", x: shown.map((r) => r.strike), y: shown.map((r) => r.call_change) },
+      { type: "bar", name: "Put OI chg", x: shown.map((r) => r.strike), y: shown.map((r) => r.put_change) }],
+      Object.assign({ title: { text: window_.since ? "Change in OI since " + clock(window_.since) + " (" + minutes + " min window)"
+        : "No snapshot " + minutes + " min old kept yet" } }, marks));
   };
-  for (const id of ["index", "expiry", "strikes"]) $(id).addEventListener("change", () => {
+  for (const id of ["index", "expiry", "strikes", "window"]) $(id).addEventListener("change", () => {
     if (id === "index") $("expiry").value = "";
     load();
   });
