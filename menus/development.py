@@ -54,6 +54,8 @@ POSITIONS = Menu("positions", "Position monitoring configuration", (
     Configure("net", "Net position calculations", ("NET_POSITION_ENABLED",)),
     Configure("patterns", "Historical pattern analysis", ("POSITION_PATTERN_LOOKBACK_DAYS",)),
     Leaf("show", "Show OI position changes (live)", "analytics.live_view", params={"view": "positions"}),
+    Leaf("chain", "Show option chain with Greeks (index and expiry by number)", "analytics.option_chain",
+         help="From the running service when one runs; else the stored snapshots; else one snapshot taken now."),
 ))
 
 DEVELOPMENT = Menu("development", "Development", (

@@ -11,6 +11,8 @@ LIVE_ANALYTICS = Menu("analytics", "Live analytics configuration", (
          params={"view": "overview"}),
     Leaf("flows", "Show cash flows by timeframe", "analytics.live_view", params={"view": "flows"}),
     Leaf("positions", "Show OI position changes", "analytics.live_view", params={"view": "positions"}),
+    Leaf("chain", "Option chain (index and expiry by number, Greeks)", "analytics.option_chain",
+         help="From the running service when one runs; else the stored snapshots; else one snapshot taken now."),
 ), help="Live views run collection and analytics on the configured source and refresh until Ctrl-C.")
 
 PARTICIPANT_ALERTS = Menu("participants", "Participant analysis with real-time alerts", (
@@ -22,7 +24,8 @@ PARTICIPANT_ALERTS = Menu("participants", "Participant analysis with real-time a
 ))
 
 MONITORING = Configure("monitoring", "Monitoring and alerting setup",
-                       ("HEALTH_CHECK_INTERVAL_SECONDS", "METRICS_PORT", "ALERTS_ENABLED", "ALERT_COOLDOWN_MINUTES",
+                       ("HEALTH_CHECK_INTERVAL_SECONDS", "METRICS_PORT", "API_PORT", "API_HOST", "API_TOKEN",
+                        "API_CORS_ORIGINS", "API_RATE_LIMIT_PER_MINUTE", "ALERTS_ENABLED", "ALERT_COOLDOWN_MINUTES",
                         "IV_SPIKE_ALERT_POINTS", "VOLUME_SPIKE_MULTIPLIER", "LOG_LEVEL"))
 
 PRODUCTION = Menu("production", "Production", (

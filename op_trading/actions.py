@@ -31,6 +31,7 @@ ACTIONS: dict[str, str] = {
     "runtime.deploy": "op_trading.runtime.actions:deploy",
     "analytics.live_view": "op_trading.runtime.analytics_views:live_view",
     "analytics.participants": "op_trading.runtime.analytics_views:participants",
+    "analytics.option_chain": "op_trading.runtime.chain_view:option_chain",
 }
 
 

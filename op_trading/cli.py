@@ -63,6 +63,16 @@ def collect(cycles: Optional[int] = typer.Option(None, "--cycles", min=1, help="
     raise typer.Exit(collect_command(cycles, mode.value if mode else None, _parse_sets(set_)))
 
 
+@app.command("api")
+def api(mode: Optional[Mode] = typer.Option(None, "--mode", help="Mode whose profile defaults apply."),
+        set_: List[str] = typer.Option([], "--set", help=SET_HELP, metavar="KEY=VALUE")) -> None:
+    """Serve the REST API, WebSocket streams and web dashboard over the stored data, without collecting (Ctrl-C
+    stops). The running service serves the same on API_PORT by itself."""
+    from op_trading.ui.serve import api_command
+
+    raise typer.Exit(api_command(mode.value if mode else None, _parse_sets(set_)))
+
+
 @app.command("tree")
 def tree() -> None:
     """Print every menu item with its number path and id."""

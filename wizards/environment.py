@@ -55,6 +55,19 @@ MONITORING = Section("monitoring", "Monitoring and health checks", (
     Field("ALERT_COOLDOWN_MINUTES", "Alert cool-down (minutes)",
           "The same alert is not raised again within this many minutes.",
           default="15", kind="int", minimum=0, maximum=1440),
+    Field("API_PORT", "REST API and web dashboard port (0 = off)",
+          "The running service serves the API, WebSocket streams and the dashboard here (also /health, /metrics).",
+          default="8080", kind="int", minimum=0, maximum=65535),
+    Field("API_HOST", "Address the API listens on",
+          "127.0.0.1 = this machine only. Any other address (e.g. 0.0.0.0) requires API_TOKEN.",
+          default="127.0.0.1", pattern=r"[0-9A-Za-z.:\-]{1,64}"),
+    Field("API_TOKEN", "API token (empty = none; required beyond 127.0.0.1)",
+          "Checked on every request and WebSocket (Authorization: Bearer <token>). Enter accepts a fresh random one.",
+          pattern=r"[A-Za-z0-9_\-]{16,128}", secret=True, generate="token"),
+    Field("API_CORS_ORIGINS", "Web origins allowed to call the API (CORS; empty = none)",
+          "Comma list such as https://my-dashboard.example; empty sends no CORS headers.", kind="list"),
+    Field("API_RATE_LIMIT_PER_MINUTE", "API requests per minute per client (0 = unlimited)", "",
+          default="600", kind="int", minimum=0, maximum=100000),
 ))
 
 DATABASE = Section("database", "Database (InfluxDB, infinite retention)", (

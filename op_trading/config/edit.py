@@ -12,7 +12,7 @@ from pathlib import Path
 
 from op_trading import paths
 from op_trading.config.envfile import read_env, update_env
-from op_trading.config.fields import Field, FieldError, format_value, mask, parse_value
+from op_trading.config.fields import Field, FieldError, format_value, generated_value, mask, parse_value
 from op_trading.config.settings import fields as declared_fields
 from op_trading.context import Question, RunContext
 from op_trading.fileio import atomic_write_text
@@ -61,7 +61,7 @@ def validator(f: Field, mode: str | None):
 
 
 def _question(f: Field, ctx: RunContext) -> Question:
-    current = ctx.settings.texts.get(f.env, "")
+    current = ctx.settings.texts.get(f.env, "") or generated_value(f)
     if f.kind == "bool" and isinstance(ctx.settings.values.get(f.env), bool):
         current = format_value(f, ctx.settings.values[f.env])  # "yes"/"1" shown as the choice "true"
     return Question(prompt=f"{f.prompt} ({f.env})", default=current, secret=f.secret, help=f.help,

@@ -40,6 +40,7 @@ class Field:
     required_for: tuple[str, ...] = ()
     profiles: Mapping[str, str] = field(default_factory=dict)
     persist: bool = True  # False: taken from --set or the environment, never written to .env
+    generate: str = ""  # "token": the wizard offers a fresh random value when none is set
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -147,6 +148,15 @@ _PARSERS = {
     "url": _url,
     "time": _time,
 }
+
+
+def generated_value(f: Field) -> str:
+    """A fresh value for a field that asks for one (`generate="token"`): 32 random URL-safe characters."""
+    if f.generate == "token":
+        import secrets
+
+        return secrets.token_urlsafe(24)
+    return ""
 
 
 def format_value(f: Field, value: Any) -> str:

@@ -129,7 +129,13 @@ def deploy(ctx, cycles: int | None = None) -> Outcome:
     storage = initialize_services(ctx)
     if storage.status is Status.FAILED:
         return failed("storage could not be initialised", checks=storage.checks)
-    service = Service(ctx.settings, cycles=cycles).start()
+    from op_trading.api.security import ApiConfigError
+    from op_trading.api.server import api_faces
+
+    try:
+        service = Service(ctx.settings, cycles=cycles, faces=api_faces(ctx.settings)).start()
+    except (ApiConfigError, OSError) as error:
+        return failed(f"the API cannot start: {error}", exit_code=ExitCode.USAGE)
     started = time.monotonic()
     interrupted = True
     try:

@@ -22,12 +22,21 @@ def live_view(ctx, view: str = "overview", cycles: int | None = None) -> Outcome
     if view not in VIEWS:
         return failed(f"unknown view {view!r}; one of {', '.join(VIEWS)}")
     timeframe = _ask_timeframe(ctx) if view == "flows" else None
+    from op_trading.runtime.views import attached_view, market_closed_note
+
+    attached = attached_view(ctx, view, timeframe)  # a running service: read its API, never a second collector
+    if attached is not None:
+        return attached
+    closed = market_closed_note(ctx.settings)
     analyzer = CycleAnalyzer(ctx.settings)
     service = Service(ctx.settings, cycles=cycles, analyzers=[analyzer]).start()
 
     def frame() -> Outcome:
         snapshot = service.snapshot()
         tables = _panels(view, analyzer, timeframe, snapshot.tables)
+        if closed is not None and service.last_report is None:  # say so, and show the last session meanwhile
+            return Outcome(snapshot.status, f"{closed[0]}; collection starts at the open", snapshot.checks,
+                           closed[1] + tuple(tables))
         return Outcome(snapshot.status, snapshot.message, snapshot.checks, tuple(tables))
 
     interrupted = True

@@ -23,8 +23,10 @@ SCHEDULE_SECONDS = 30
 
 
 class Service:
-    def __init__(self, settings, cycles: int | None = None, analyzers: list | None = None) -> None:
+    def __init__(self, settings, cycles: int | None = None, analyzers: list | None = None,
+                 faces: list | None = None) -> None:
         self.settings = settings
+        self.faces = list(faces or ())  # e.g. the API (op_trading.api.server.ApiFace): start(service), on_cycle, stop
         self.cycles = cycles
         self.metrics = service_metrics()
         self.analyzers = analyzers if analyzers is not None else default_analyzers(settings)
@@ -38,6 +40,8 @@ class Service:
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def start(self) -> "Service":
+        for face in self.faces:  # first: a face that cannot start (port taken) leaves nothing running
+            face.start(self)
         port = self.settings["METRICS_PORT"]
         if port:
             self._metrics_server = MetricsServer(self.metrics, port).start()
@@ -54,6 +58,8 @@ class Service:
         if self._metrics_server:
             self._metrics_server.stop()
             self._metrics_server = None
+        for face in self.faces:
+            face.stop()
 
     def finished(self) -> bool:
         return self.outcome is not None
@@ -80,6 +86,8 @@ class Service:
 
     def _on_cycle(self, report) -> None:
         self.last_report = report
+        for face in self.faces:
+            face.on_cycle(report)
         self.recent.append(report.line())
         log.info("%s", report.line())
         if report.cycle is None:

@@ -14,6 +14,9 @@ REQUIRED = {
     "rich": "13.7", "questionary": "2.0", "typer": "0.12", "kiteconnect": "5.0", "influxdb-client": "1.40",
     "redis": "5.0", "python-dotenv": "1.0", "numpy": "1.26", "scipy": "1.11", "pytest": "8.0", "pexpect": "4.9",
     "hypothesis": "6.100", "pyyaml": "6.0", "promql-parser": "0.12",
+    # the HTTP face (API, WebSocket streams, dashboard) and its browser tests
+    "fastapi": "0.115", "uvicorn": "0.35", "websockets": "13.0", "prometheus-client": "0.20",
+    "fastapi-offline": "1.7", "plotly": "5.0", "playwright": "1.45",
 }
 PIP_TIMEOUT_SECONDS = 900
 

@@ -1,0 +1,61 @@
+"""Estimated cash flows by timeframe (1m ... 1w): the last N buckets, per index, sector or overall.
+
+The estimate itself (traded value by the tick rule) is `op_trading.analytics.cashflow`; this reads its stored flows
+for the buckets asked and sums them with the same `aggregate`, so the terminal, the API and the dashboard agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from op_trading.analytics import cashflow as cf
+from op_trading.analytics.common import CRORE
+from op_trading.queries.base import Queries, QueryError
+
+MAX_BUCKETS = 120
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    start: datetime
+    group: str
+    buying_crore: float
+    selling_crore: float
+    net_crore: float
+    unclassified_crore: float
+    pressure_pct: float | None  # net / (buying + selling), -100 .. +100
+
+
+@dataclass(frozen=True)
+class CashFlows:
+    source: str
+    as_of: datetime | None
+    timeframe: str
+    by: str
+    timeframes: list[str]  # the toggles switched on (CASH_FLOW_TIMEFRAMES)
+    panels: list[str]
+    method: str = "estimate from traded value by the tick rule (see README: cash flows)"
+    rows: list[FlowRow] = field(default_factory=list)
+
+
+def cash_flows(q: Queries, timeframe: str, by: str = "index", buckets: int = 12) -> CashFlows:
+    enabled = [tf for tf in cf.TIMEFRAMES if tf in set(q.settings["CASH_FLOW_TIMEFRAMES"])]
+    if timeframe not in cf.TIMEFRAMES:
+        raise QueryError(f"unknown timeframe {timeframe!r}; one of {', '.join(cf.TIMEFRAMES)}")
+    if by not in cf.GROUPS:
+        raise QueryError(f"unknown grouping {by!r}; one of {', '.join(cf.GROUPS)}")
+    if not 1 <= buckets <= MAX_BUCKETS:
+        raise QueryError(f"buckets must be between 1 and {MAX_BUCKETS}")
+    source, as_of = q.newest()
+    result = CashFlows(source, as_of, timeframe, by, enabled, list(q.settings["CASH_FLOW_PANELS"]))
+    if as_of is None:
+        return result
+    first = cf.bucket_start(as_of, timeframe)
+    for _ in range(buckets - 1):
+        first = cf.bucket_start(first - timedelta(microseconds=1), timeframe)
+    rows = q.rows(cf.MEASUREMENT, first, as_of, {"source": source}, ["inflow", "outflow", "unclassified"])
+    sums = cf.aggregate(cf.flows_from_rows(rows), timeframe, by)
+    return CashFlows(source, as_of, timeframe, by, enabled, result.panels, result.method, [
+        FlowRow(b.start, b.group, b.inflow / CRORE, b.outflow / CRORE, b.net / CRORE, b.unclassified / CRORE,
+                b.pressure_pct) for b in sums])
