@@ -22,6 +22,7 @@ from collections import OrderedDict, defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
+from op_trading.errortext import error_line
 from op_trading.fileio import atomic_write_json
 from op_trading.storage.base import WriteResult
 from op_trading.storage.point import IST, Point
@@ -58,7 +59,7 @@ class CsvSplitSink:
                 try:
                     self._append(self.root / relative, rows)
                 except OSError as error:
-                    reasons.append(f"{relative}: {error}")
+                    reasons.append(f"{relative}: {error_line(error)}")
                     failed_legs.update(leg for row in rows for leg in row.legs)
         if reasons:
             log.error("CSV split write failed: %s", "; ".join(reasons[:3]))
@@ -208,8 +209,8 @@ class JsonSnapshotSink:
             for path, content in files.items():
                 atomic_write_json(path, content)
         except OSError as error:
-            log.error("JSON snapshot write failed: %s", error)
-            return WriteResult(self.name, failed=taken, skipped=len(points) - taken, reason=str(error))
+            log.error("JSON snapshot write failed: %s", error_line(error))
+            return WriteResult(self.name, failed=taken, skipped=len(points) - taken, reason=error_line(error))
         return WriteResult(self.name, written=taken, skipped=len(points) - taken)
 
     def flush(self) -> WriteResult:
