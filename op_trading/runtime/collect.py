@@ -10,7 +10,9 @@ as a `CycleReport`, and the run ends with an `Outcome`.
   instead, labelled mock everywhere and warned about. Refused in production mode. A token rejected in the middle
   of a run is never papered over with mock data: the run stops and says to log in again.
 * `cycles=None` runs until `stop_event` is set, following market hours and holidays; a given number of cycles
-  (the one-off `collect` command) runs at once whatever the hour, unless `market_hours=True` is passed.
+  (the one-off `collect` command) runs at once whatever the hour, unless `market_hours=True` is passed. Failed
+  cycles count towards that number, and such a run stops (exit 1, with the last error) after MAX_FAILURES_IN_A_ROW
+  failed cycles in a row.
 * Full option chain snapshots (CHAIN_SNAPSHOT_SECONDS, CHAIN_STRIKE_WINDOW): taken after a cycle's records are
   written, attached to its report as `report.chain` for the analytics, never stored raw. Their quote calls are
   counted apart from the cycle's (whose target is one call); a failed snapshot is a warning, never a failed cycle.
@@ -24,6 +26,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from op_trading.errortext import error_line
 from op_trading.outcome import Check, ExitCode, Outcome, Status, Table, failed, ok, warn
 
 log = logging.getLogger(__name__)
@@ -138,12 +141,12 @@ class CollectionSession:
         try:
             chain = self.snapshotter.after_cycle(result)
         except Exception as error:
-            log.warning("chain snapshot failed: %s: %s", type(error).__name__, error)
-            return None, [f"chain snapshot failed: {type(error).__name__}: {error}"]
+            log.warning("chain snapshot failed: %s", error_line(error))
+            return None, [f"chain snapshot failed: {error_line(error)}"]
         return chain, list(chain.warnings) if chain is not None else []
 
     def failed(self, error: BaseException) -> None:
-        self._report(CycleReport(self._number + 1, self.source, error=f"{type(error).__name__}: {error}"))
+        self._report(CycleReport(self._number + 1, self.source, error=error_line(error)))
 
     def _report(self, report: CycleReport) -> CycleReport:
         self._number += 1
@@ -157,7 +160,7 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
                    on_cycle: Callable[[CycleReport], None] | None = None,
                    market_hours: bool | None = None) -> Outcome:
     """Collect `cycles` cycles (None: until `stop_event`), write them to the sinks, return what happened."""
-    from op_trading.collectors.loop import run_loop
+    from op_trading.collectors.loop import MAX_FAILURES_IN_A_ROW, run_loop
     from op_trading.storage import StorageConfigError, open_sinks
 
     with ExitStack() as stack:
@@ -174,7 +177,8 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
         session = CollectionSession(collector, sinks, feed.source, on_cycle, build_snapshotter(settings, collector))
         result = run_loop(session.run_cycle, interval=settings["COLLECTION_INTERVAL_SECONDS"], clock=feed.clock,
                           cycles=cycles, stop_event=stop_event, on_error=session.failed,
-                          market_hours=cycles is None if market_hours is None else market_hours)
+                          market_hours=cycles is None if market_hours is None else market_hours,
+                          max_failures_in_a_row=None if cycles is None else MAX_FAILURES_IN_A_ROW)
         for sink in sinks:
             sink.flush()
         return _outcome(result, session.totals, feed)
@@ -217,7 +221,7 @@ def _open_feed(settings, stack: ExitStack) -> Feed | Outcome:
         return open_live_feed(settings)
     except (AuthRequired, KiteSetupError) as error:
         if not settings["MOCK_FALLBACK_ENABLED"]:
-            return failed(f"Live collection cannot start: {error}", exit_code=ExitCode.AUTH_REQUIRED)
+            return failed(f"Live collection cannot start: {error_line(error)}", exit_code=ExitCode.AUTH_REQUIRED)
         if settings.mode == "production":
             return failed(f"Live collection cannot start: {error}. MOCK_FALLBACK_ENABLED is refused in "
                           "production mode: log in to Kite instead.", exit_code=ExitCode.AUTH_REQUIRED)
@@ -242,6 +246,8 @@ def open_mock_feed(settings, stack: ExitStack) -> Feed:
     from kiteconnect import KiteConnect
 
     from op_trading.collectors.loop import LoopClock
+    from op_trading.kite.client import KiteCaller
+    from op_trading.kite.retry import RetryPolicy
     from op_trading.sandbox import Sandbox
 
     # Port 0: a private simulator for this run, never clashing with one started from the menu on SIMULATOR_PORT.
@@ -249,6 +255,7 @@ def open_mock_feed(settings, stack: ExitStack) -> Feed:
     stack.callback(sandbox.stop)
     kite = KiteConnect(api_key=sandbox.api_key, access_token=sandbox.issue_access_token(), root=sandbox.url,
                        timeout=settings["KITE_REQUEST_TIMEOUT_SECONDS"])
+    kite._op_caller = KiteCaller(kite, policy=RetryPolicy.from_settings(settings))  # KITE_MAX_RETRIES holds here too
     clock = LoopClock(sandbox.clock.now, sandbox.clock.speed)
     return Feed("mock", kite, clock, [Check("Data source", Status.WARN, f"{MOCK_LABEL} at {sandbox.url}")],
                 persistent_cache=False)
@@ -270,6 +277,9 @@ def _outcome(result, totals: Totals, feed: Feed) -> Outcome:
     if result.auth_failed:
         return failed(result.message + label, checks=tuple(checks), tables=tables, data=data,
                       exit_code=ExitCode.AUTH_REQUIRED)
+    if result.reason == "failing":
+        return failed(f"{result.message[0].upper()}{result.message[1:]}{label}", checks=tuple(checks), tables=tables,
+                      data=data)
     message = (f"{totals.cycles} cycle(s) collected{label}: {totals.legs} legs, {totals.overviews} overviews, "
                f"{totals.quote_calls} quote call(s)")
     if totals.snapshots:
