@@ -91,13 +91,15 @@ def run_loop(run_cycle: Callable[[], Any], *, interval: int, clock: LoopClock | 
              on_cycle: Callable[[Any], None] | None = None, on_error: Callable[[BaseException], None] | None = None,
              market_hours: bool = True, is_market_open: Callable[[datetime], bool] = calendar.is_market_open,
              next_session_open: Callable[[datetime], datetime] = calendar.next_session_open,
-             max_failures_in_a_row: int | None = None) -> LoopResult:
+             max_failures_in_a_row: int | None = None, not_before: datetime | None = None) -> LoopResult:
     """Run `run_cycle` until `cycles` have been tried (failed ones count), the stop event is set, Kite rejects the
-    token or `max_failures_in_a_row` cycles failed in a row."""
+    token or `max_failures_in_a_row` cycles failed in a row. With `not_before` (the end of a slot already stored)
+    the first cycle waits for the next boundary while the clock is still before it."""
     clock = clock or LoopClock()
     stop_event = stop_event or threading.Event()
     result = LoopResult("done")
-    ready = True  # at a boundary (or at the start, or at a session open): the next cycle may run now
+    # at a boundary (or at the start, or at a session open): the next cycle may run now
+    ready = not_before is None or to_ist(clock.now()) >= not_before
     while cycles is None or result.attempted < cycles:
         if stop_event.is_set():
             break

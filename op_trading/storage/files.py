@@ -19,6 +19,7 @@ import io
 import logging
 import threading
 from collections import OrderedDict, defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -71,6 +72,17 @@ class CsvSplitSink:
 
     def close(self) -> None:
         self._newest.clear()
+
+    def newest_time(self) -> datetime | None:
+        """The newest row timestamp in any file (the files carry no source: mock and live alike), None if none.
+
+        Reads one file per offset folder, the one of the latest date, so the cost does not grow with history."""
+        newest = ""
+        with self._lock:
+            for folder in {path.parent for path in self.root.glob("*/*/*/*.csv")}:
+                latest = max(folder.glob("*.csv"), key=lambda path: path.name)
+                newest = max(newest, max(_read_timestamps(latest), default=""))
+        return datetime.fromisoformat(newest) if newest else None
 
     def _append(self, path: Path, rows: list["SplitRow"]) -> None:
         # timestamps are IST ISO strings of one format, so string order is time order

@@ -123,6 +123,13 @@ def test_an_open_ended_run_keeps_trying_through_failures():
     assert (result.reason, result.cycles, result.errors) == ("stopped", 1, 11)
 
 
+def test_a_slot_already_stored_is_not_collected_again():
+    clock = VirtualClock(datetime(2025, 10, 14, 10, 15, 12, tzinfo=IST))
+    cycle = Recorder(clock)
+    run_loop(cycle, interval=30, clock=clock, cycles=2, not_before=datetime(2025, 10, 14, 10, 15, 30, tzinfo=IST))
+    assert [t.strftime("%H:%M:%S") for t in cycle.times] == ["10:15:30", "10:16:00"]
+
+
 def test_the_loop_stops_at_the_close_and_resumes_next_session():
     clock = VirtualClock(datetime(2025, 10, 14, 15, 29, 5, tzinfo=IST))
     cycle = Recorder(clock)

@@ -105,6 +105,14 @@ def test_a_torn_last_line_is_cut_back_before_appending(tmp_path):
     assert table[1]["expiry_code"] == "this_week" and table[1]["group"] == "this_week"
 
 
+def test_newest_time_is_the_latest_row_over_all_files_and_days(tmp_path):
+    sink = CsvSplitSink(tmp_path)
+    assert sink.newest_time() is None
+    for moment in (MOMENT, MOMENT + timedelta(days=1), MOMENT + timedelta(days=1, seconds=30)):
+        sink.write(points_from_records(cycle_records(moment, buckets=("this_week",)))[0])
+    assert CsvSplitSink(tmp_path).newest_time() == MOMENT + timedelta(days=1, seconds=30)
+
+
 def test_an_unwritable_folder_is_reported_as_failed(tmp_path):
     (tmp_path / "NIFTY").write_text("a file where a folder should be")
     result = CsvSplitSink(tmp_path).write([leg_point(leg_record(MOMENT))])
