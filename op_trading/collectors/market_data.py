@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from op_trading.collectors.universe import Universe, build_universe, overfetch_margin
 from op_trading.errortext import error_line
+from op_trading.market import calendar
 from op_trading.market.indices import Index
 from op_trading.market.instruments import (INDICES_SEGMENT, Instrument, InstrumentCache, LoadedDump, OptionIndex,
                                            instrument_from_row)
@@ -89,6 +90,9 @@ class MarketData:
             option_rows += dump.instruments
         universe = build_universe(self.indices, OptionIndex(option_rows), today, self.include_vix)
         warnings = list(universe.warnings) + self._check_spots(universe, today, fetch_rows)
+        uncovered = calendar.coverage_warning(today)  # market hours and holidays are guesses beyond the list
+        if uncovered:
+            warnings.append(uncovered)
         self._current = all(dump.current for dump in self.dumps.values())
         return Universe(universe.day, universe.indices, universe.extra_spots, universe.chains, tuple(warnings))
 
