@@ -8,13 +8,14 @@ counts in **contracts**. Older archives spell the header in capitals with unders
 abbreviated such as ``FUT_IDX_LONG``) and leave cells they did not publish as ``NA``: such cells are read as
 missing (None, never 0) with a warning; a file missing a column the positions need (the index futures and index
 option columns) is refused with that reason. The date comes from the file name and is cross-checked against the
-title; a mismatch is reported as a warning and the file name wins. The invariants (total long = sum of the long columns; TOTAL long =
-TOTAL short per instrument; categories sum to TOTAL) are checked and reported as warnings, because NSE's own files
-are occasionally off by one contract.
+title; a mismatch is reported as a warning and the file name wins. The invariants (total long = sum of the long
+columns; TOTAL long = TOTAL short per instrument; categories sum to TOTAL) are checked and reported as warnings,
+because NSE's own files are occasionally off by one contract.
 
 FII/DII cash activity (NSE `api/fiidiiTradeReact`): a bare JSON array of objects with ``category`` ("FII/FPI" or
-"DII"; from 2020 to late 2025 with footnote asterisks: "DII **", "FII/FPI *", "FII/FPI **"), ``date`` (DD-Mon-YYYY) and ``buyValue``/``sellValue``/``netValue`` as strings in ₹ crore, sometimes with
-thousands separators. net = buy − sell is checked (to 0.01 crore).
+"DII"; from 2020 to late 2025 with footnote asterisks: "DII **", "FII/FPI *", "FII/FPI **"), ``date``
+(DD-Mon-YYYY) and ``buyValue``/``sellValue``/``netValue`` as strings in ₹ crore, sometimes with thousands separators.
+net = buy − sell is checked (to 0.01 crore).
 
 Metrics per participant (index derivatives only, the part traders read):
 - net index futures = Future Index Long − Future Index Short; net index calls = Call Long − Call Short; net index

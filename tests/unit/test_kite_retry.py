@@ -40,7 +40,7 @@ def test_classify(error, expected):
     (kex.DataException("Couldn't parse the JSON response received from the server: "
                        "b'{\"data\": {\"NSE:NIFTY 50\": {\"last_price\": 22414.5, \"note\": \"400 Bad Request 429'"),
      200, RETRY),
-    (kex.DataException("Unknown Content-Type (text/html) with response: (b'<html>502 Bad Gateway</html>')"), 502, RETRY),
+    (kex.DataException("Unknown Content-Type (text/html) with response: (b'<html>502 Bad Gateway')"), 502, RETRY),
     (kex.DataException("Unknown Content-Type (text/html) with response: (b'<html>Request-URI Too Large')"), 414, FATAL),
     (kex.DataException("Unknown Content-Type (text/html) with response: (b'<html>Slow down</html>')"), 429,
      RATE_LIMITED),
