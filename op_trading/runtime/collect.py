@@ -177,7 +177,14 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
         for sink in sinks:
             stack.callback(sink.close)
         interval = settings["COLLECTION_INTERVAL_SECONDS"]
-        feed = _open_feed(settings, stack, lambda source: last_stored_time(sinks, source))
+        stored: dict[str, datetime | None] = {}
+
+        def stored_time(source: str) -> datetime | None:
+            if source not in stored:
+                stored[source] = last_stored_time(sinks, source)
+            return stored[source]
+
+        feed = _open_feed(settings, stack, stored_time)
         if isinstance(feed, Outcome):
             return feed
         collector = build_collector(settings, feed)
@@ -186,8 +193,7 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
                           cycles=cycles, stop_event=stop_event, on_error=session.failed,
                           market_hours=cycles is None if market_hours is None else market_hours,
                           max_failures_in_a_row=None if cycles is None else MAX_FAILURES_IN_A_ROW,
-                          not_before=slot_after_stored(last_stored_time(sinks, feed.source), feed.clock.now(),
-                                                       interval))
+                          not_before=slot_after_stored(stored_time(feed.source), feed.clock.now(), interval))
         for sink in sinks:
             sink.flush()
         return _outcome(result, session.totals, feed)
@@ -195,14 +201,15 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
 
 def last_stored_time(sinks: list, source: str) -> datetime | None:
     """The newest cycle time the sinks hold: readers (the embedded store) for `source`, the CSV files (which carry
-    no source) whatever their source. None when nothing is stored."""
-    from op_trading.storage.schema import LEG_MEASUREMENT, OVERVIEW_MEASUREMENT
+    no source) whatever their source. None when nothing is stored. Readers are asked for the overviews: every cycle
+    writes them, and they are a handful of series (the legs are thousands after a few months)."""
+    from op_trading.storage.schema import OVERVIEW_MEASUREMENT
 
     times = []
     for sink in sinks:
         if hasattr(sink, "latest"):
-            rows = [sink.latest(name, {"source": source}) for name in (LEG_MEASUREMENT, OVERVIEW_MEASUREMENT)]
-            times += [to_ist(row["time"]) for row in rows if row]
+            row = sink.latest(OVERVIEW_MEASUREMENT, {"source": source})
+            times += [to_ist(row["time"])] if row else []
         elif hasattr(sink, "newest_time"):
             newest = sink.newest_time()
             times += [to_ist(newest)] if newest else []
