@@ -4,14 +4,18 @@ Files, exactly as NSE publishes them (`fao_participant_oi_DDMMYYYY.csv`, `fao_pa
 line 1 a title wrapped in doubled quotes (single quotes in 2015 files) followed by 14 commas, with the date in one
 of the formats NSE used over the years (``Jul 28, 2026``, ``Jul 28,2026``, ``July 28, 2026``, ``Jul 28 2026``);
 line 2 the header, two of whose names carry trailing spaces; then the rows Client, DII, FII, Pro, TOTAL with 14
-counts in **contracts**. The date comes from the file name and is cross-checked against the title; a mismatch is
-reported as a warning and the file name wins. The invariants (total long = sum of the long columns; TOTAL long =
-TOTAL short per instrument; categories sum to TOTAL) are checked and reported as warnings, because NSE's own files
-are occasionally off by one contract.
+counts in **contracts**. Older archives spell the header in capitals with underscores (``CLIENT_TYPE``, also
+abbreviated such as ``FUT_IDX_LONG``) and leave cells they did not publish as ``NA``: such cells are read as
+missing (None, never 0) with a warning; a file missing a column the positions need (the index futures and index
+option columns) is refused with that reason. The date comes from the file name and is cross-checked against the
+title; a mismatch is reported as a warning and the file name wins. The invariants (total long = sum of the long
+columns; TOTAL long = TOTAL short per instrument; categories sum to TOTAL) are checked and reported as warnings,
+because NSE's own files are occasionally off by one contract.
 
 FII/DII cash activity (NSE `api/fiidiiTradeReact`): a bare JSON array of objects with ``category`` ("FII/FPI" or
-"DII"), ``date`` (DD-Mon-YYYY) and ``buyValue``/``sellValue``/``netValue`` as strings in ₹ crore, sometimes with
-thousands separators. net = buy − sell is checked (to 0.01 crore).
+"DII"; from 2020 to late 2025 with footnote asterisks: "DII **", "FII/FPI *", "FII/FPI **"), ``date``
+(DD-Mon-YYYY) and ``buyValue``/``sellValue``/``netValue`` as strings in ₹ crore, sometimes with thousands separators.
+net = buy − sell is checked (to 0.01 crore).
 
 Metrics per participant (index derivatives only, the part traders read):
 - net index futures = Future Index Long − Future Index Short; net index calls = Call Long − Call Short; net index
@@ -36,6 +40,7 @@ from typing import Any, Iterable, Mapping
 
 from op_trading.analytics import common
 from op_trading.analytics.common import fmt_contracts, fmt_crore, fmt_pct
+from op_trading.errortext import bounded
 from op_trading.outcome import Table
 
 CATEGORIES = ("Client", "DII", "FII", "Pro")
@@ -47,11 +52,16 @@ HEADER = ("Client Type", "Future Index Long", "Future Index Short", "Future Stoc
 COLUMNS = ("fut_idx_long", "fut_idx_short", "fut_stk_long", "fut_stk_short", "opt_idx_call_long",
            "opt_idx_put_long", "opt_idx_call_short", "opt_idx_put_short", "opt_stk_call_long", "opt_stk_put_long",
            "opt_stk_call_short", "opt_stk_put_short", "total_long", "total_short")
+INDEX_COLUMNS = COLUMNS[:2] + COLUMNS[4:8]  # what the positions are computed from: never missing
 LONG_COLUMNS = tuple(column for column in COLUMNS[:12] if column.endswith("long"))
 SHORT_COLUMNS = tuple(column for column in COLUMNS[:12] if column.endswith("short"))
 KINDS = {"oi": "Open Interest", "vol": "Trading Volume"}
 FILE_NAME = re.compile(r"fao_participant_(oi|vol)_(\d{2})(\d{2})(\d{4})\.csv$", re.IGNORECASE)
 CASH_CATEGORIES = {"FII/FPI": "FII", "FII": "FII", "DII": "DII"}
+NOT_PUBLISHED = {"NA", "N.A.", "N/A", "-"}  # how older archives mark a cell they did not publish
+# Older headers: CLIENT_TYPE, FUT_IDX_LONG, ...; words mapped to the current header's
+_HEADER_WORDS = {"fut": "future", "futures": "future", "idx": "index", "opt": "option", "options": "option",
+                 "stk": "stock", "ce": "call", "pe": "put"}
 BULLISH_ABOVE, BEARISH_BELOW = 55.0, 45.0
 MEASUREMENT, CASH_MEASUREMENT = "participant_positions", "fii_dii_cash"
 
@@ -65,7 +75,9 @@ class ParticipantReport:
     kind: str  # "oi" or "vol"
     day: date
     title: str
-    rows: Mapping[str, Mapping[str, int]]  # category (Client, DII, FII, Pro, TOTAL) -> column -> contracts
+    # category (Client, DII, FII, Pro, TOTAL) -> column -> contracts (None: NA in an older file; never in
+    # INDEX_COLUMNS)
+    rows: Mapping[str, Mapping[str, int | None]]
     source: str
     origin: str  # the file it was read from
     warnings: tuple[str, ...] = ()
@@ -119,25 +131,39 @@ def _clean_title(line: str) -> str:
     return line.strip().rstrip(",").strip().strip("\"'").strip()
 
 
-def _count(text: str, where: str) -> int:
+def _count(text: str, where: str) -> int | None:
     cleaned = text.strip().replace(",", "")
+    if cleaned.upper() in NOT_PUBLISHED:
+        return None
     if not re.fullmatch(r"-?\d+(\.0+)?", cleaned):
-        raise ParticipantDataError(f"{where}: {text!r} is not a number of contracts")
+        raise ParticipantDataError(f"{where}: {bounded(text, 40)!r} is not a number of contracts")
     return int(float(cleaned))
 
 
 def _header_key(name: str) -> str:
-    return re.sub(r"\s+", " ", name).strip().lower()
+    """A header name compared by its words: case, spaces, underscores and older abbreviations do not matter."""
+    words = [_HEADER_WORDS.get(word, word) for word in re.split(r"[\s_]+", name.strip().lower()) if word]
+    if words in (["total", "long"], ["total", "short"]):
+        words.append("contracts")
+    return " ".join(words)
 
 
-def _table_rows(lines: list[str], origin: str) -> dict[str, dict[str, int]]:
+def _check_header(header: list[str], origin: str) -> None:
+    if len(header) < len(HEADER):
+        raise ParticipantDataError(f"{origin}: the header has {len(header)} columns, not NSE's 15 participant "
+                                   "columns")
+    for position, (found, wanted) in enumerate(zip(header, HEADER), start=1):
+        if _header_key(found) != _header_key(wanted):
+            raise ParticipantDataError(f"{origin}: the header does not have NSE's 15 participant columns (column "
+                                       f"{position} is {bounded(found, 40)!r}, expected {wanted!r})")
+
+
+def _table_rows(lines: list[str], origin: str) -> dict[str, dict[str, int | None]]:
     records = [row for row in csv.reader(lines) if any(cell.strip() for cell in row)]
     if not records or _header_key(records[0][0]) != "client type":
         raise ParticipantDataError(f"{origin}: header row 'Client Type,...' not found")
-    wanted = [_header_key(name) for name in HEADER]
-    if [_header_key(name) for name in records[0][:15]] != wanted:
-        raise ParticipantDataError(f"{origin}: the header does not have NSE's 15 participant columns")
-    rows: dict[str, dict[str, int]] = {}
+    _check_header(records[0], origin)
+    rows: dict[str, dict[str, int | None]] = {}
     for record in records[1:]:
         category = record[0].strip()
         if len(record) < 15:
@@ -149,25 +175,43 @@ def _table_rows(lines: list[str], origin: str) -> dict[str, dict[str, int]]:
     missing = [name for name in CATEGORIES + (TOTAL,) if name not in rows]
     if missing:
         raise ParticipantDataError(f"{origin}: rows missing: {', '.join(missing)}")
+    unpublished = [f"{name} {HEADER[COLUMNS.index(column) + 1]}" for name in CATEGORIES for column in INDEX_COLUMNS
+                   if rows[name][column] is None]
+    if unpublished:
+        raise ParticipantDataError(f"{origin}: not published (NA) in this file: {', '.join(unpublished[:3])}"
+                                   f"{' and more' if len(unpublished) > 3 else ''}; participant positions need "
+                                   "the index futures and index option columns, so this day is left out")
     return rows
 
 
-def check_invariants(rows: Mapping[str, Mapping[str, int]]) -> list[str]:
-    """NSE's arithmetic, as warnings (real files are occasionally off by one contract)."""
+def _unpublished_warning(rows: Mapping[str, Mapping[str, int | None]], origin: str) -> list[str]:
+    cells = [f"{name} {column}" for name, row in rows.items() for column, value in row.items() if value is None]
+    if not cells:
+        return []
+    return [f"{origin}: {len(cells)} cell(s) not published (NA), kept as missing: {', '.join(cells[:4])}"
+            f"{' ...' if len(cells) > 4 else ''}"]
+
+
+def check_invariants(rows: Mapping[str, Mapping[str, int | None]]) -> list[str]:
+    """NSE's arithmetic, as warnings (real files are occasionally off by one contract). Sums with a missing (NA)
+    cell are not checked."""
+    def known(*values: int | None) -> bool:
+        return None not in values
+
     problems = []
     for name, row in rows.items():
         for total, parts in (("total_long", LONG_COLUMNS), ("total_short", SHORT_COLUMNS)):
-            if row[total] != sum(row[column] for column in parts):
-                problems.append(f"{name}: {total} {row[total]} differs from the sum of its columns "
-                                f"{sum(row[column] for column in parts)}")
+            cells = [row[column] for column in parts]
+            if known(row[total], *cells) and row[total] != sum(cells):
+                problems.append(f"{name}: {total} {row[total]} differs from the sum of its columns {sum(cells)}")
     for long_column, short_column in zip(LONG_COLUMNS, SHORT_COLUMNS):
-        if rows[TOTAL][long_column] != rows[TOTAL][short_column]:
-            problems.append(f"TOTAL: {long_column} {rows[TOTAL][long_column]} != {short_column} "
-                            f"{rows[TOTAL][short_column]}")
+        long_total, short_total = rows[TOTAL][long_column], rows[TOTAL][short_column]
+        if known(long_total, short_total) and long_total != short_total:
+            problems.append(f"TOTAL: {long_column} {long_total} != {short_column} {short_total}")
     for column in COLUMNS:
-        difference = sum(rows[name][column] for name in CATEGORIES) - rows[TOTAL][column]
-        if difference:
-            problems.append(f"categories sum to TOTAL {column} {difference:+d}")
+        cells = [rows[name][column] for name in CATEGORIES]
+        if known(rows[TOTAL][column], *cells) and sum(cells) != rows[TOTAL][column]:
+            problems.append(f"categories sum to TOTAL {column} {sum(cells) - rows[TOTAL][column]:+d}")
     return problems
 
 
@@ -179,7 +223,7 @@ def parse_participant_csv(text: str, name: str, source: str = "nse") -> Particip
     has_title = _header_key(lines[0].split(",")[0].strip("\"'")) != "client type"
     title = _clean_title(lines[0]) if has_title else ""
     rows = _table_rows(lines[1:] if has_title else lines, name)
-    warnings = [] if has_title else [f"{name}: no title line"]
+    warnings = ([] if has_title else [f"{name}: no title line"]) + _unpublished_warning(rows, name)
     from_name, from_title = name_date(name), title_date(title)
     kind = from_name[0] if from_name else next((k for k, words in KINDS.items() if words.lower() in title.lower()),
                                                None)
@@ -211,7 +255,10 @@ def parse_fii_dii_json(text: str, origin: str, source: str = "nse") -> CashRepor
         raise ParticipantDataError(f"{origin}: expected a JSON array of FII/DII rows")
     rows, warnings = {}, []
     for item in items:
-        category = CASH_CATEGORIES.get(str(item.get("category", "")).strip().upper())
+        if not isinstance(item, dict):
+            raise ParticipantDataError(f"{origin}: expected a JSON array of FII/DII rows (objects)")
+        # "DII **", "FII/FPI *": NSE's footnote marks (2020 to late 2025) are not part of the category
+        category = CASH_CATEGORIES.get(str(item.get("category", "")).strip().rstrip("* ").upper())
         if category is None:
             continue
         try:
@@ -334,12 +381,13 @@ def cash_points(report: CashReport) -> list:
 
 def reports_from_rows(rows: Iterable[Mapping[str, Any]], kind: str) -> list[ParticipantReport]:
     """Participant reports of one kind rebuilt from `participant_positions` rows, oldest first (complete days only)."""
-    days: dict[tuple[date, str], dict[str, dict[str, int]]] = {}
+    days: dict[tuple[date, str], dict[str, dict[str, int | None]]] = {}
     for row in rows:
         if row.get("kind") == kind and row.get("category") in CATEGORIES + (TOTAL,):
-            if all(column in row for column in COLUMNS):
+            if all(row.get(column) is not None for column in INDEX_COLUMNS):  # others may be NA in older files
                 key = (common.record_time(row).date(), str(row.get("source", "")))
-                days.setdefault(key, {})[row["category"]] = {column: int(row[column]) for column in COLUMNS}
+                days.setdefault(key, {})[row["category"]] = {
+                    column: None if row.get(column) is None else int(row[column]) for column in COLUMNS}
     return [ParticipantReport(kind, day, "", table, source, "store") for (day, source), table in sorted(days.items())
             if len(table) == len(CATEGORIES) + 1]
 

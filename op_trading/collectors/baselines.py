@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from op_trading.errortext import error_line
 from op_trading.fileio import atomic_write_json
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ class DayBaselines:
             self.iv_open = {str(k): float(v) for k, v in data.get("iv_open", {}).items()}
             self.spots.update({str(k): float(v) for k, v in data.get("spots", {}).items()})
         except (OSError, ValueError, TypeError, AttributeError) as error:
-            log.warning("baselines file %s is unreadable (%s); starting the day's baselines afresh", path, error)
+            log.warning("baselines file %s is unreadable (%s); starting the day's baselines afresh", path,
+                        error_line(error))
             self.oi_open, self.iv_open = {}, {}
 
     def observe_oi(self, key: str, oi: int | None) -> int | None:

@@ -7,6 +7,9 @@
   stop event — no polling of Kite while the market is shut.
 * A TokenException (or AuthRequired) ends the loop at once with one clear message; other errors are counted and the
   next boundary is tried (the Kite layer has already retried what is worth retrying).
+* A run of a given number of cycles always ends: failed cycles count towards the number, and such a run stops early
+  after `max_failures_in_a_row` failed cycles in a row (MAX_FAILURES_IN_A_ROW for `collect --cycles N`), with the
+  last error as the reason. An open-ended run (the service) keeps trying at every boundary.
 * The clock may be simulated (the local simulator runs faster than real time): waits are converted with `speed`.
 
 The loop never prints: each finished cycle goes to `on_cycle`, each failed one to `on_error`.
@@ -21,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from op_trading.collectors.market_data import is_auth_error
+from op_trading.errortext import error_line
 from op_trading.market import calendar
 from op_trading.market.calendar import to_ist
 
@@ -29,6 +33,7 @@ log = logging.getLogger(__name__)
 TOKEN_EXPIRED_MESSAGE = ("Kite rejected the access token (TokenException): collection stopped. "
                          "Log in again (Production > Kite token), then restart collection.")
 MAX_WAITS_KEPT = 10
+MAX_FAILURES_IN_A_ROW = 5  # a run of N cycles gives up after this many failed cycles in a row
 MAX_WAIT_SLICE = 3600.0  # re-read the clock at least hourly during long waits (suspend/resume, clock changes)
 
 
@@ -44,9 +49,12 @@ class LoopClock:
 
 @dataclass
 class LoopResult:
-    reason: str  # "done" (cycle count reached), "stopped" (stop event), "auth" (token rejected)
-    cycles: int = 0
-    errors: int = 0
+    # "done" (cycle count reached), "stopped" (stop event), "auth" (token rejected), "failing" (too many failed
+    # cycles in a row)
+    reason: str
+    cycles: int = 0  # cycles that succeeded
+    errors: int = 0  # cycles that failed
+    failures_in_a_row: int = 0
     message: str = ""
     last_error: str = ""
     waits: list[str] = field(default_factory=list)  # why the loop slept, for the caller's report
@@ -54,6 +62,10 @@ class LoopResult:
     @property
     def auth_failed(self) -> bool:
         return self.reason == "auth"
+
+    @property
+    def attempted(self) -> int:
+        return self.cycles + self.errors
 
 
 def next_boundary(moment: datetime, interval: int) -> datetime:
@@ -78,13 +90,17 @@ def run_loop(run_cycle: Callable[[], Any], *, interval: int, clock: LoopClock | 
              cycles: int | None = None, stop_event: threading.Event | None = None,
              on_cycle: Callable[[Any], None] | None = None, on_error: Callable[[BaseException], None] | None = None,
              market_hours: bool = True, is_market_open: Callable[[datetime], bool] = calendar.is_market_open,
-             next_session_open: Callable[[datetime], datetime] = calendar.next_session_open) -> LoopResult:
-    """Run `run_cycle` until `cycles` have completed, the stop event is set or Kite rejects the token."""
+             next_session_open: Callable[[datetime], datetime] = calendar.next_session_open,
+             max_failures_in_a_row: int | None = None, not_before: datetime | None = None) -> LoopResult:
+    """Run `run_cycle` until `cycles` have been tried (failed ones count), the stop event is set, Kite rejects the
+    token or `max_failures_in_a_row` cycles failed in a row. With `not_before` (the end of a slot already stored)
+    the first cycle waits for the next boundary while the clock is still before it."""
     clock = clock or LoopClock()
     stop_event = stop_event or threading.Event()
     result = LoopResult("done")
-    ready = True  # at a boundary (or at the start, or at a session open): the next cycle may run now
-    while cycles is None or result.cycles < cycles:
+    # at a boundary (or at the start, or at a session open): the next cycle may run now
+    ready = not_before is None or to_ist(clock.now()) >= not_before
+    while cycles is None or result.attempted < cycles:
         if stop_event.is_set():
             break
         now = to_ist(clock.now())
@@ -107,17 +123,24 @@ def run_loop(run_cycle: Callable[[], Any], *, interval: int, clock: LoopClock | 
             outcome = run_cycle()
         except Exception as error:  # one bad cycle must not end a day's collection
             if is_auth_error(error):
-                result.reason, result.message, result.last_error = "auth", TOKEN_EXPIRED_MESSAGE, str(error)
+                result.reason, result.message, result.last_error = "auth", TOKEN_EXPIRED_MESSAGE, error_line(error)
                 return result
             result.errors += 1
-            result.last_error = f"{type(error).__name__}: {error}"
+            result.failures_in_a_row += 1
+            result.last_error = error_line(error)
             log.warning("collection cycle failed: %s", result.last_error)
             if on_error:
                 on_error(error)
+            if max_failures_in_a_row and result.failures_in_a_row >= max_failures_in_a_row:
+                result.reason = "failing"
+                result.message = (f"collection stopped after {result.failures_in_a_row} failed cycles in a row; "
+                                  f"last: {result.last_error}")
+                return result
             continue
         result.cycles += 1
+        result.failures_in_a_row = 0
         if on_cycle:
             on_cycle(outcome)
-    if stop_event.is_set() and (cycles is None or result.cycles < cycles):
+    if stop_event.is_set() and (cycles is None or result.attempted < cycles):
         result.reason = "stopped"
     return result

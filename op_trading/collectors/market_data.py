@@ -13,6 +13,8 @@ from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Mapping
 
 from op_trading.collectors.universe import Universe, build_universe, overfetch_margin
+from op_trading.errortext import error_line
+from op_trading.market import calendar
 from op_trading.market.indices import Index
 from op_trading.market.instruments import (INDICES_SEGMENT, Instrument, InstrumentCache, LoadedDump, OptionIndex,
                                            instrument_from_row)
@@ -82,11 +84,15 @@ class MarketData:
             except Exception as error:
                 if is_auth_error(error):
                     raise
-                raise InstrumentsUnavailable(f"could not load the {exchange} instrument dump: {error}") from error
+                raise InstrumentsUnavailable(
+                    f"could not load the {exchange} instrument dump: {error_line(error)}") from error
             self.dumps[exchange] = dump
             option_rows += dump.instruments
         universe = build_universe(self.indices, OptionIndex(option_rows), today, self.include_vix)
         warnings = list(universe.warnings) + self._check_spots(universe, today, fetch_rows)
+        uncovered = calendar.coverage_warning(today)  # market hours and holidays are guesses beyond the list
+        if uncovered:
+            warnings.append(uncovered)
         self._current = all(dump.current for dump in self.dumps.values())
         return Universe(universe.day, universe.indices, universe.extra_spots, universe.chains, tuple(warnings))
 
@@ -103,7 +109,7 @@ class MarketData:
         except Exception as error:
             if is_auth_error(error):
                 raise
-            return [f"index rows could not be checked ({error})"]
+            return [f"index rows could not be checked ({error_line(error)})"]
         self.dumps[INDICES_DUMP] = dump
         listed = {row.quote_key: row for row in dump.instruments}
         warnings = []

@@ -59,6 +59,14 @@ class KiteCaller:
         self.stats = CallStats()
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._answer = threading.local()  # HTTP status of the answer to this thread's current attempt
+        hooks = getattr(getattr(kite, "reqsession", None), "hooks", None)
+        if isinstance(hooks, dict):
+            hooks.setdefault("response", []).append(self._note_answer)
+
+    def _note_answer(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        """requests' response hook: remember the status, so a failure can be classified without reading text."""
+        self._answer.status = response.status_code
 
     def call(self, method_name: str, *args: Any, **kwargs: Any) -> Any:
         method = getattr(self.kite, method_name)
@@ -68,6 +76,7 @@ class KiteCaller:
         while True:
             attempt += 1
             self.stats.add(attempts=1, waited_seconds=self.limiter.acquire(endpoint))
+            self._answer.status = None
             try:
                 result = method(*args, **kwargs)
             except Exception as error:
@@ -82,7 +91,10 @@ class KiteCaller:
 
     def _after_failure(self, method_name: str, endpoint: str, attempt: int, error: Exception) -> float | None:
         """Seconds to wait before the next attempt, or None when the error must reach the caller."""
-        kind = classify(error, method_name)
+        status = getattr(self._answer, "status", None)
+        if status is not None:
+            error.http_status = status  # for whoever describes the error later (DataException's code is always 502)
+        kind = classify(error, method_name, status)
         if kind == RATE_LIMITED:
             self.stats.add(rate_limited=1)
             if self.limiter.note_rate_limited(endpoint) >= self.policy.cooldown_after:
@@ -90,7 +102,7 @@ class KiteCaller:
                 self.stats.add(cooldowns=1)
                 log.warning("Kite %s calls: %d rate-limit answers in a row, cooling down for %.0f s",
                             endpoint, self.policy.cooldown_after, self.policy.cooldown_seconds)
-        what = self._scrub(describe(error))
+        what = self._scrub(describe(error, status))
         if kind == FATAL or attempt >= self.policy.max_attempts:
             self.stats.add(failures=1)
             reason = "not retried" if kind == FATAL else f"gave up after {attempt} attempts"

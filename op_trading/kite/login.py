@@ -12,6 +12,7 @@ import secrets
 import threading
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from op_trading.errortext import bounded
 from op_trading.kite.client import call, make_kite
 from op_trading.kite.errors import InvalidToken, KiteSetupError, LoginError
 from op_trading.kite.redirect import REQUEST_TOKEN, RedirectCatcher, judge_redirect, parse_redirect_url
@@ -113,10 +114,11 @@ def exchange_request_token(settings, request_token: str, now=None) -> TokenRecor
         if "checksum" in str(error).lower():
             raise LoginError("Kite says the checksum is invalid: KITE_API_SECRET does not belong to "
                              "KITE_API_KEY") from None
-        raise LoginError(f"Kite refused the request token ({error}): it works once and only for a few minutes, "
+        raise LoginError(f"Kite refused the request token ({bounded(str(error))}): it works once and only for a "
+                         "few minutes, "
                          "so log in again") from None
     except kex.InputException as error:
-        raise LoginError(f"Kite refused the session request ({error}): check KITE_API_KEY and "
+        raise LoginError(f"Kite refused the session request ({bounded(str(error))}): check KITE_API_KEY and "
                          "KITE_API_SECRET") from None
     except Exception as error:  # network, 5xx, malformed answers: one line, never a traceback
         raise LoginError(f"Could not exchange the request token with Kite: {describe(error)}") from None

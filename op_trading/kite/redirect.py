@@ -3,6 +3,14 @@
 Kite sends the browser to the app's registered Redirect URL with `request_token`, `action` and `status` (plus our
 `state`, which we asked Kite to carry through `redirect_params`). The server answers that one request with a small
 "you can close this tab" page and stops. It never logs the request line: it holds the request_token.
+
+Any web page the user has open can send requests to 127.0.0.1, so strangers must not end the login: a request
+without this login's state (a wrong one, none, or a bare visit of the redirect path), or one carrying a
+request_token to another path, gets a 400 page and the catcher goes on waiting until its timeout; the timeout
+message then says what was ignored (e.g. a redirect to another path: a Redirect URL that differs from
+KITE_REDIRECT_URL). Only a request with this login's state ends the wait, with its token or with its error.
+Garbage and idle connections are answered or dropped quietly: a read timeout per connection, a cap on the
+connections served at once, and one debug line instead of a traceback for a client that went away.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from op_trading.errortext import bounded
 from op_trading.kite.errors import KiteSetupError, LoginError, LoginTimeout, PortBusy
 
 log = logging.getLogger(__name__)
@@ -27,6 +36,8 @@ log = logging.getLogger(__name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 REQUEST_TOKEN = re.compile(r"[A-Za-z0-9]{6,128}")
 PASTE_HINT = "paste the redirect URL (or the request_token) instead"
+MAX_CONNECTIONS = 16  # served at once; more are closed at once (a browser needs two or three)
+IGNORED_KEPT = 3  # ignored requests remembered for the timeout message
 
 
 @dataclass(frozen=True)
@@ -65,10 +76,11 @@ def judge_redirect(query: dict[str, list[str]], expected_state: str | None) -> s
         raise LoginError(f"Kite reported a failed login (status=error){detail}: start the login again")
     if expected_state is not None:
         state = first.get("state")
-        if state is None or not hmac.compare_digest(state, expected_state):
-            what = "carries no state" if state is None else "has a different state"
-            raise LoginError(f"The redirect {what} than this login started (an old login tab, or Kite did not "
-                             "return redirect_params): start the login again and use the new page")
+        if not state_matches(first, expected_state):
+            why = ("carries no login state (Kite did not return redirect_params, or it is not from this login)"
+                   if first.get("state") is None else
+                   "carries a different state from this login's (it comes from an older login tab)")
+            raise LoginError(f"The redirect {why}: start the login again and use the new page")
     token = first.get("request_token", "")
     if not token:
         raise LoginError("The redirect has no request_token: log in again from the login page")
@@ -77,15 +89,42 @@ def judge_redirect(query: dict[str, list[str]], expected_state: str | None) -> s
     return token
 
 
+def state_matches(query: dict[str, str], expected_state: str) -> bool:
+    state = query.get("state")
+    return state is not None and hmac.compare_digest(state.encode(), expected_state.encode())
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # On Windows SO_REUSEADDR lets a second program bind a port that is in use, which would hide "port busy".
     allow_reuse_address = os.name != "nt"
 
+    def __init__(self, *args, **kwargs) -> None:
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        super().__init__(*args, **kwargs)
+
     def server_bind(self) -> None:
         # HTTPServer.server_bind looks up the host's FQDN, which can hang for seconds on a machine with slow DNS.
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = self.server_address[:2]
+
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):  # a flood of (idle) connections: drop the newest
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        # socketserver prints a traceback to stderr; a client that disconnects or sends garbage is not worth one
+        import sys
+
+        log.debug("login catcher: connection ended early (%s)", type(sys.exc_info()[1]).__name__)
 
 
 class RedirectCatcher:
@@ -104,6 +143,7 @@ class RedirectCatcher:
         self._token: str | None = None
         self._settled = False
         self._error: LoginError | None = None
+        self._ignored: list[str] = []  # why strangers were turned away, for the timeout message
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._deadline = 0.0
@@ -131,8 +171,9 @@ class RedirectCatcher:
             left = self._deadline - time.monotonic()
             if left <= 0:
                 self.close()
-                raise LoginTimeout(f"No login redirect reached {self.target.url} within {self.timeout:g} s: "
-                                   f"{PASTE_HINT}")
+                ignored = f" (ignored meanwhile: {'; '.join(self._ignored)})" if self._ignored else ""
+                raise LoginTimeout(f"No login redirect reached {self.target.url} within {self.timeout:g} s"
+                                   f"{ignored}: {PASTE_HINT}")
             if on_tick is not None:
                 on_tick(left)
         self.close()
@@ -154,17 +195,41 @@ class RedirectCatcher:
 
     def settle(self, path: str, query: dict[str, list[str]]) -> tuple[int, str, str]:
         """Judge one request; returns the HTTP status and the page's title and text."""
+        first = {key: values[0] for key, values in query.items() if values}
         if path != self.target.path:
-            if "request_token" in query or "status" in query:
-                return self._finish(None, LoginError(
-                    f"The login redirect arrived at {path} but KITE_REDIRECT_URL expects {self.target.path}: make "
-                    "the Redirect URL in your Kite app equal to KITE_REDIRECT_URL"))
+            if "request_token" in first or "status" in first:
+                return self._ignore(f"a login redirect to {bounded(path, 60)} while KITE_REDIRECT_URL expects "
+                                    f"{self.target.path} (make the Redirect URL in your Kite app equal to it)")
             return 404, "Not here", "This address only receives the Kite login redirect."
+        stranger = self._stranger(first)
+        if stranger:
+            return self._ignore(stranger)
         try:
             token = judge_redirect(query, self.expected_state)
         except LoginError as error:
+            if self.expected_state is None and first.get("status", "").lower() != "error":
+                return self._ignore("a redirect whose request_token is not in Kite's format")
             return self._finish(None, error)
         return self._finish(token, None)
+
+    def _stranger(self, query: dict[str, str]) -> str:
+        """Why a request to the redirect path is not this login's redirect ("" when it is, or may be)."""
+        if self.expected_state is not None:
+            if not state_matches(query, self.expected_state):
+                return ("a request without this login's state" if query.get("state") is None
+                        else "a request with another login's state (an old login tab?)")
+            return ""
+        if "request_token" not in query and query.get("status", "").lower() != "error":
+            return "a request without a request_token"
+        return ""
+
+    def _ignore(self, reason: str) -> tuple[int, str, str]:
+        with self._lock:
+            if reason not in self._ignored:
+                self._ignored = [*self._ignored, reason][-IGNORED_KEPT:]
+        log.info("Kite login catcher ignored %s", reason)
+        return 400, "Not this login", ("This address is waiting for the Kite login started in the terminal, and "
+                                       "this request is not it. The login goes on.")
 
     def _finish(self, token: str | None, error: LoginError | None) -> tuple[int, str, str]:
         with self._lock:
@@ -191,8 +256,10 @@ def _handler_for(catcher: RedirectCatcher) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             parts = urlsplit(self.path)
             status, title, text = catcher.settle(parts.path, parse_qs(parts.query))
-            self._page(status, title, text)
-            catcher.mark_answered()  # after the page is written: the browser gets its answer before we stop
+            try:
+                self._page(status, title, text)
+            finally:  # after the page is written (or the browser went away): it gets its answer before we stop
+                catcher.mark_answered()
 
         def _page(self, status: int, title: str, text: str) -> None:
             body = (f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>"

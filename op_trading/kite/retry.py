@@ -1,19 +1,25 @@
 """Which Kite failures are worth another attempt, and how long to wait before it.
 
+Decisions read only the exception's type and the HTTP status of the answer (never message or body text: a
+truncated quote answer quotes numbers such as "414" that say nothing about the request).
+
 Retried: 429 (Kite sends it as NetworkException with HTTP 429), 5xx-class Kite errors (NetworkException 503,
-GeneralException >= 500, DataException from a gateway page or a mangled body) and requests' timeouts and
-connection errors (the client re-raises those unwrapped). Never retried: TokenException (the session is gone; the
-user must log in), InputException and PermissionException (the same request fails the same way), OrderException.
-Calls that change state on the server (session exchange, orders) are retried only after a 429, which tells us the
-server did nothing; after a timeout or a 5xx we cannot know, and a second session exchange of the same single-use
-request_token would hide the real error behind "Token is invalid or has expired".
+GeneralException >= 500), answers the client could not read (DataException or a parsing error after a 2xx/5xx
+answer: a gateway page, a body cut short) and requests' timeouts and connection errors (the client re-raises those
+unwrapped). Never retried: TokenException (the session is gone; the user must log in), InputException and
+PermissionException (the same request fails the same way), OrderException, and an unreadable 4xx answer (an HTML
+"414 URI too long" page: the same URL fails the same way). Calls that change state on the server (session
+exchange, orders) are retried only after a 429, which tells us the server did nothing; after a timeout or a 5xx we
+cannot know, and a second session exchange of the same single-use request_token would hide the real error behind
+"Token is invalid or has expired".
 """
 
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
+
+from op_trading.errortext import error_line
 
 RETRY, RATE_LIMITED, FATAL = "retry", "rate_limited", "fatal"
 
@@ -23,10 +29,9 @@ NOT_IDEMPOTENT = frozenset({
     "delete_gtt", "place_mf_order", "cancel_mf_order", "place_mf_sip", "modify_mf_sip", "cancel_mf_sip",
 })
 _NEVER_RETRIED = ("TokenException", "PermissionException", "InputException", "OrderException")
-# An HTML error page for a too-long URL reaches us as DataException("Unknown Content-Type ..."): asking again
-# with the same URL cannot help.
-_CLIENT_ERROR_PAGES = ("400 Bad Request", "414", "Request-URI Too Long", "URI Too Long")
-_QUOTED_BODY = re.compile(r"(?::|\s+with response:)\s*\(?b['\"].*$")
+# What the client raises when an answer arrived but could not be read (a missing header, JSON cut short that
+# still parsed into the wrong shape, a timestamp it could not parse).
+_UNREADABLE_ANSWER = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -53,21 +58,27 @@ class RetryPolicy:
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
-def classify(error: BaseException, method_name: str = "") -> str:
-    """RETRY, RATE_LIMITED or FATAL for an exception raised by a KiteConnect method."""
-    kind = _classify_kite(error)
+def classify(error: BaseException, method_name: str = "", status: int | None = None) -> str:
+    """RETRY, RATE_LIMITED or FATAL for an exception raised by a KiteConnect method.
+
+    `status` is the HTTP status of the answer the call received (None when no answer arrived).
+    """
+    kind = _classify_kite(error, status)
     if kind is None:
-        kind = _classify_transport(error)
+        kind = _classify_transport(error, status)
     if kind == RETRY and method_name in NOT_IDEMPOTENT:
         return FATAL
     return kind
 
 
-def _classify_kite(error: BaseException) -> str | None:
+def _classify_kite(error: BaseException, status: int | None) -> str | None:
     from kiteconnect import exceptions as kex
 
     if not isinstance(error, kex.KiteException):
         return None
+    if isinstance(error, kex.DataException):
+        # The client could not read the answer; its `code` is always 502, so the status received decides.
+        return _classify_unreadable(status)
     code = getattr(error, "code", 500) or 500
     if code == 429:
         return RATE_LIMITED
@@ -75,28 +86,29 @@ def _classify_kite(error: BaseException) -> str | None:
         return FATAL
     if isinstance(error, kex.NetworkException):
         return RETRY
-    if isinstance(error, kex.DataException):
-        text = str(error)
-        return FATAL if any(marker in text for marker in _CLIENT_ERROR_PAGES) else RETRY
     return RETRY if code >= 500 else FATAL
 
 
-def _classify_transport(error: BaseException) -> str:
+def _classify_unreadable(status: int | None) -> str:
+    if status == 429:
+        return RATE_LIMITED
+    if status is not None and 400 <= status < 500:
+        return FATAL  # e.g. an HTML "414 Request-URI Too Large" page: asking again with the same URL cannot help
+    return RETRY  # a body cut short, a gateway's HTML 502 page: like a 5xx
+
+
+def _classify_transport(error: BaseException, status: int | None) -> str:
     from requests import exceptions as rex
 
-    transient = (rex.Timeout, rex.ConnectionError, rex.ChunkedEncodingError)
-    return RETRY if isinstance(error, transient) else FATAL
+    transient = (rex.Timeout, rex.ConnectionError, rex.ChunkedEncodingError, rex.ContentDecodingError)
+    if isinstance(error, transient):
+        return RETRY
+    if status is not None and isinstance(error, _UNREADABLE_ANSWER):
+        return _classify_unreadable(status)  # an answer arrived and the client choked on it
+    return FATAL
 
 
-def describe(error: BaseException) -> str:
-    """One line about an error for logs and users: the class, the HTTP code when known, and the message."""
-    code = getattr(error, "code", None)
-    name = type(error).__name__
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    # The client quotes whole response bodies in DataException texts; a mangled session answer would carry the
-    # access token, so bodies are cut off here, for logs and users alike.
-    text = _QUOTED_BODY.sub(" (response body not shown)", text)
-    if len(text) > 160:
-        text = text[:157] + "..."
-    prefix = f"{name} (HTTP {code})" if code else name
-    return f"{prefix}: {text}" if text else prefix
+def describe(error: BaseException, status: int | None = None) -> str:
+    """One bounded line about an error for logs and users: the class, the HTTP code when known, the message's
+    first line; response bodies quoted in the text are left out (a mangled session answer carries the token)."""
+    return error_line(error, status)

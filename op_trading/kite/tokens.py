@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from op_trading.config.fields import mask
+from op_trading.errortext import error_line
 from op_trading.market.calendar import IST
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class TokenStore:
             log.warning("Kite access token %s marked invalid: %s", record.masked_token, reason)
             return True
         except OSError as error:
-            log.error("could not mark the Kite token invalid: %s", error)
+            log.error("could not mark the Kite token invalid: %s", error_line(error))
             return False
 
 

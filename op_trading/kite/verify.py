@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from op_trading.config.fields import mask
+from op_trading.errortext import bounded
 from op_trading.kite.errors import KiteError
 from op_trading.kite.redirect import parse_redirect_url, port_is_free
 from op_trading.kite.retry import describe
@@ -34,9 +35,10 @@ def _timed(kite, method_name: str, *args: Any, **kwargs: Any) -> tuple[Any, floa
 def _explain(error: Exception, what: str) -> str:
     name = type(error).__name__
     if name == "TokenException":
-        return f"Kite rejected the access token ({error}); {LOGIN_HINT}"
+        return f"Kite rejected the access token ({bounded(str(error))}); {LOGIN_HINT}"
     if name == "PermissionException":
-        return f"your Kite app is not allowed {what} ({error}); this needs the matching Kite Connect plan or add-on"
+        return (f"your Kite app is not allowed {what} ({bounded(str(error))}); this needs the matching Kite Connect "
+                "plan or add-on")
     return f"{describe(error)}"
 
 

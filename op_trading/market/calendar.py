@@ -2,9 +2,12 @@
 
 Facts (see /work/shared/reference/domain.md §3):
 - Normal market 09:15-15:30 IST, Monday to Friday, except exchange trading holidays. The holiday list ships with the
-  product (`NSE_HOLIDAYS` below, 2025 and 2026, with its source and retrieval date); it is never fetched at run
-  time. Years outside that file only have weekends as non-trading days, and `holidays_cover(d)` says
-  whether a date is covered, so callers can warn.
+  product (`NSE_HOLIDAYS` below, 2025 and 2026 complete, with its source and retrieval date); it is never fetched at
+  run time. NSE had not published its 2027 list when this was written (it usually does in December), so 2027 holds
+  only the fixed-date holidays that fall on weekdays (Republic Day, Ambedkar Jayanti; NSE has closed on both in
+  every year listed), marked provisional. A date outside the complete years is not covered: `holidays_cover(d)`
+  says so, `coverage_warning(d)` gives the message, and the first such date of a year is logged as a warning
+  (only weekends and the provisional days are non-trading days there).
 - Since 1 Sep 2025 NSE index options expire on Tuesday and BSE (SENSEX) on Thursday: weekly contracts every week, the
   monthly contract on the last such weekday of the month. An expiry that falls on a trading holiday moves to the
   previous trading day. Weeklies exist only for indices with ``weekly_expiry=True`` in `op_trading.market.indices`.
@@ -16,6 +19,7 @@ Pure standard library, nothing computed at import. Naive datetimes are taken to 
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -40,7 +44,10 @@ HOLIDAY_SOURCE = {
     "verified": "both years cross-checked against two independent copies of the NSE lists and news reports of the "
                 "12-Jan-2026 circular; the NSE site itself could not be reached",
 }
-HOLIDAY_YEARS = (2025, 2026)
+HOLIDAY_YEARS = (2025, 2026)  # years whose complete NSE list is below
+# Years with only the fixed-date holidays that fall on weekdays, until NSE's circular is added (then move the year
+# to HOLIDAY_YEARS). Searched 2026-12-02: no 2027 circular found, only unsourced projections.
+PROVISIONAL_YEARS = (2027,)
 NSE_HOLIDAYS = {
     "2025-02-26": "Mahashivratri",
     "2025-03-14": "Holi",
@@ -72,7 +79,10 @@ NSE_HOLIDAYS = {
     "2026-11-10": "Diwali-Balipratipada",
     "2026-11-24": "Prakash Gurpurb Sri Guru Nanak Dev",
     "2026-12-25": "Christmas",
+    "2027-01-26": "Republic Day (provisional: fixed-date holiday; 2027 circular not yet in this list)",
+    "2027-04-14": "Dr. Baba Saheb Ambedkar Jayanti (provisional: fixed-date holiday)",
 }
+log = logging.getLogger(__name__)
 
 # Expiry weekday by options exchange, newest rule first: (effective from, weekday).
 _EXPIRY_RULES: dict[str, tuple[tuple[date, int], ...]] = {
@@ -112,8 +122,26 @@ def holiday_years() -> tuple[int, ...]:
 
 
 def holidays_cover(day: date | datetime) -> bool:
-    """True when the shipped holiday list covers this date's year."""
+    """True when the shipped holiday list covers this date's year completely."""
     return _as_date(day).year in holiday_years()
+
+
+def coverage_warning(day: date | datetime) -> str | None:
+    """A one-line warning when the holiday list does not cover this date's year completely, else None."""
+    year = _as_date(day).year
+    if year in HOLIDAY_YEARS:
+        return None
+    known = ("only its fixed-date holidays (Republic Day, Ambedkar Jayanti) are known"
+             if year in PROVISIONAL_YEARS else "none of its trading holidays are known")
+    return (f"The NSE holiday calendar has no complete list for {year} (complete: "
+            f"{', '.join(map(str, HOLIDAY_YEARS))}): {known}, so other exchange holidays count as trading days; "
+            "add NSE's list for the year to op_trading/market/calendar.py")
+
+
+@lru_cache(maxsize=None)
+def _warn_uncovered(year: int) -> None:
+    """Logged once per year and process: the first date of a year the list does not cover."""
+    log.warning("%s", coverage_warning(date(year, 1, 1)))
 
 
 def holiday_name(day: date | datetime) -> str | None:
@@ -124,6 +152,8 @@ def holiday_name(day: date | datetime) -> str | None:
 
 def is_trading_day(day: date | datetime) -> bool:
     day = _as_date(day)
+    if day.year not in HOLIDAY_YEARS:
+        _warn_uncovered(day.year)
     return day.weekday() < 5 and day not in holidays()
 
 

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from op_trading.errortext import error_line
 from op_trading.fileio import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ class InstrumentCache:
             older = self._newest_older(name, day)
             if older is None:
                 raise
-            log.warning("instrument dump %s: fetch failed (%s); using %s", name, error, older.name)
+            log.warning("instrument dump %s: fetch failed (%s); using %s", name, error_line(error), older.name)
             return LoadedDump(name, day, parse_csv(older.read_text(encoding="utf-8")), "fallback", older)
         stale = expired_rows(instruments, day)
         if stale or path is None:

@@ -16,30 +16,25 @@ QUOTE_KEYS = ("NSE:NIFTY 50", "BSE:SENSEX", "NSE:NIFTY BANK", "NSE:NIFTY FIN SER
 
 
 def collect(ctx, cycles: int | None = None) -> Outcome:
-    """Collection in a worker thread, so Ctrl-C stops it cleanly after the current cycle."""
+    """Collection in a worker thread; Ctrl-C lets the current cycle finish, then the summary comes with exit 130."""
+    from op_trading.errortext import error_line
     from op_trading.runtime.collect import run_collection
+    from op_trading.runtime.worker import Worker, wait_for
 
     stop = threading.Event()
-    done: dict[str, object] = {}
     last: list = []
 
     def on_cycle(report) -> None:
         last[:] = [report]
         ctx.ui.notify(report.line())
 
-    def work() -> None:
-        done["outcome"] = run_collection(ctx.settings, cycles=cycles, stop_event=stop, on_cycle=on_cycle)
-
-    worker = threading.Thread(target=work, name="op-collect", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        stop.set()
-        ctx.ui.notify("Stopping after the current cycle ...")
-        worker.join()
-    outcome = done.get("outcome") or failed("collection ended without a result")
+    worker = Worker(lambda: run_collection(ctx.settings, cycles=cycles, stop_event=stop, on_cycle=on_cycle),
+                    "op-collect").start()
+    interrupted = wait_for(worker, stop, ctx.ui.notify)
+    outcome = worker.result if worker.error is None else failed(f"collection stopped: {error_line(worker.error)}")
+    if interrupted:
+        outcome = Outcome(outcome.status, f"{outcome.message.removesuffix(' (stopped)')} (stopped by Ctrl-C)",
+                          outcome.checks, outcome.tables, ExitCode.INTERRUPTED, outcome.data)
     return _with_tables(outcome, last[0] if last else None)
 
 

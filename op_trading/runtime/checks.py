@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
+from op_trading.errortext import error_line
 from op_trading.outcome import Check, Status
 
 NAME = "dry collection cycle"
@@ -24,7 +25,7 @@ def dry_cycle(settings) -> Check:
         try:
             result = build_collector(settings, feed).run_cycle()
         except Exception as error:  # reported as the check's reason; the log has the traceback
-            return Check(NAME, Status.FAILED, f"{type(error).__name__}: {error}")
+            return Check(NAME, Status.FAILED, error_line(error))
     stats = result.stats
     status = Status.OK if stats.legs and stats.overviews else Status.FAILED
     return Check(NAME, status, f"{feed.source}: {stats.overviews} index overviews, {stats.legs} option legs, "

@@ -10,7 +10,13 @@ as a `CycleReport`, and the run ends with an `Outcome`.
   instead, labelled mock everywhere and warned about. Refused in production mode. A token rejected in the middle
   of a run is never papered over with mock data: the run stops and says to log in again.
 * `cycles=None` runs until `stop_event` is set, following market hours and holidays; a given number of cycles
-  (the one-off `collect` command) runs at once whatever the hour, unless `market_hours=True` is passed.
+  (the one-off `collect` command) runs at once whatever the hour, unless `market_hours=True` is passed. Failed
+  cycles count towards that number, and such a run stops (exit 1, with the last error) after MAX_FAILURES_IN_A_ROW
+  failed cycles in a row.
+* Restarts continue, they never collect a stored time again (the embedded store would overwrite it while the CSV
+  files keep the first values, and a different ATM would add a second set of legs): the simulator's clock starts at
+  the slot after the newest stored mock data (or at the next session's open when that slot is past the close), and
+  a cycle whose slot is already stored waits for the next boundary.
 * Full option chain snapshots (CHAIN_SNAPSHOT_SECONDS, CHAIN_STRIKE_WINDOW): taken after a cycle's records are
   written, attached to its report as `report.chain` for the analytics, never stored raw. Their quote calls are
   counted apart from the cycle's (whose target is one call); a failed snapshot is a warning, never a failed cycle.
@@ -22,8 +28,11 @@ import logging
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from op_trading.errortext import error_line
+from op_trading.market.calendar import to_ist
 from op_trading.outcome import Check, ExitCode, Outcome, Status, Table, failed, ok, warn
 
 log = logging.getLogger(__name__)
@@ -138,12 +147,12 @@ class CollectionSession:
         try:
             chain = self.snapshotter.after_cycle(result)
         except Exception as error:
-            log.warning("chain snapshot failed: %s: %s", type(error).__name__, error)
-            return None, [f"chain snapshot failed: {type(error).__name__}: {error}"]
+            log.warning("chain snapshot failed: %s", error_line(error))
+            return None, [f"chain snapshot failed: {error_line(error)}"]
         return chain, list(chain.warnings) if chain is not None else []
 
     def failed(self, error: BaseException) -> None:
-        self._report(CycleReport(self._number + 1, self.source, error=f"{type(error).__name__}: {error}"))
+        self._report(CycleReport(self._number + 1, self.source, error=error_line(error)))
 
     def _report(self, report: CycleReport) -> CycleReport:
         self._number += 1
@@ -157,7 +166,7 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
                    on_cycle: Callable[[CycleReport], None] | None = None,
                    market_hours: bool | None = None) -> Outcome:
     """Collect `cycles` cycles (None: until `stop_event`), write them to the sinks, return what happened."""
-    from op_trading.collectors.loop import run_loop
+    from op_trading.collectors.loop import MAX_FAILURES_IN_A_ROW, run_loop
     from op_trading.storage import StorageConfigError, open_sinks
 
     with ExitStack() as stack:
@@ -167,17 +176,65 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
             return failed(str(error), exit_code=ExitCode.USAGE)
         for sink in sinks:
             stack.callback(sink.close)
-        feed = _open_feed(settings, stack)
+        interval = settings["COLLECTION_INTERVAL_SECONDS"]
+        stored: dict[str, datetime | None] = {}
+
+        def stored_time(source: str) -> datetime | None:
+            if source not in stored:
+                stored[source] = last_stored_time(sinks, source)
+            return stored[source]
+
+        feed = _open_feed(settings, stack, stored_time)
         if isinstance(feed, Outcome):
             return feed
         collector = build_collector(settings, feed)
         session = CollectionSession(collector, sinks, feed.source, on_cycle, build_snapshotter(settings, collector))
-        result = run_loop(session.run_cycle, interval=settings["COLLECTION_INTERVAL_SECONDS"], clock=feed.clock,
+        result = run_loop(session.run_cycle, interval=interval, clock=feed.clock,
                           cycles=cycles, stop_event=stop_event, on_error=session.failed,
-                          market_hours=cycles is None if market_hours is None else market_hours)
+                          market_hours=cycles is None if market_hours is None else market_hours,
+                          max_failures_in_a_row=None if cycles is None else MAX_FAILURES_IN_A_ROW,
+                          not_before=slot_after_stored(stored_time(feed.source), feed.clock.now(), interval))
         for sink in sinks:
             sink.flush()
         return _outcome(result, session.totals, feed)
+
+
+def last_stored_time(sinks: list, source: str) -> datetime | None:
+    """The newest cycle time the sinks hold: readers (the embedded store) for `source`, the CSV files (which carry
+    no source) whatever their source. None when nothing is stored. Readers are asked for the overviews: every cycle
+    writes them, and they are a handful of series (the legs are thousands after a few months)."""
+    from op_trading.storage.schema import OVERVIEW_MEASUREMENT
+
+    times = []
+    for sink in sinks:
+        if hasattr(sink, "latest"):
+            row = sink.latest(OVERVIEW_MEASUREMENT, {"source": source})
+            times += [to_ist(row["time"])] if row else []
+        elif hasattr(sink, "newest_time"):
+            newest = sink.newest_time()
+            times += [to_ist(newest)] if newest else []
+    return max(times, default=None)
+
+
+def slot_after_stored(stored: datetime | None, now: datetime, interval: int) -> datetime | None:
+    """The boundary the first cycle must wait for when the current slot is already stored (a quick restart)."""
+    if stored is None:
+        return None
+    following = stored + timedelta(seconds=interval)
+    return following if stored <= to_ist(now) < following else None
+
+
+def mock_start(stored: datetime | None, interval: int) -> datetime | None:
+    """Where the simulator's clock starts: the slot after the newest stored mock data when that is not older than
+    the simulator's own start (its latest session's open, or now in market hours); past the close, the next
+    session's open. None keeps the simulator's default."""
+    from op_trading.market.calendar import is_market_open, next_session_open
+    from op_trading.sandbox.clock import default_start
+
+    if stored is None or stored < default_start():
+        return None
+    following = stored + timedelta(seconds=interval)
+    return following if is_market_open(following) else next_session_open(following)
 
 
 def build_collector(settings, feed: Feed):
@@ -208,20 +265,21 @@ def build_snapshotter(settings, collector):
     return ChainSnapshotter.from_settings(settings, collector)
 
 
-def _open_feed(settings, stack: ExitStack) -> Feed | Outcome:
+def _open_feed(settings, stack: ExitStack, stored: Callable[[str], datetime | None]) -> Feed | Outcome:
+    """The feed of DATA_SOURCE_MODE; `stored(source)` is the newest stored time, where a simulator continues."""
     from op_trading.kite.errors import AuthRequired, KiteSetupError
 
     if settings["DATA_SOURCE_MODE"] == "mock":
-        return open_mock_feed(settings, stack)
+        return open_mock_feed(settings, stack, stored("mock"))
     try:
         return open_live_feed(settings)
     except (AuthRequired, KiteSetupError) as error:
         if not settings["MOCK_FALLBACK_ENABLED"]:
-            return failed(f"Live collection cannot start: {error}", exit_code=ExitCode.AUTH_REQUIRED)
+            return failed(f"Live collection cannot start: {error_line(error)}", exit_code=ExitCode.AUTH_REQUIRED)
         if settings.mode == "production":
             return failed(f"Live collection cannot start: {error}. MOCK_FALLBACK_ENABLED is refused in "
                           "production mode: log in to Kite instead.", exit_code=ExitCode.AUTH_REQUIRED)
-        feed = open_mock_feed(settings, stack)
+        feed = open_mock_feed(settings, stack, stored("mock"))
         feed.checks.insert(0, Check("Fallback to mock", Status.WARN,
                                     f"live Kite unavailable ({error}); MOCK_FALLBACK_ENABLED is on, so this run "
                                     "collects simulator data, labelled source=mock"))
@@ -237,20 +295,29 @@ def open_live_feed(settings) -> Feed:
     return Feed("live", kite, LoopClock(), [Check("Data source", Status.OK, f"live Kite at {kite.root}")])
 
 
-def open_mock_feed(settings, stack: ExitStack) -> Feed:
-    """A simulator in this process on a free port, stopped when the run ends; a client with a fresh token."""
+def open_mock_feed(settings, stack: ExitStack, stored: datetime | None = None) -> Feed:
+    """A simulator in this process on a free port, stopped when the run ends; a client with a fresh token. Its clock
+    continues after `stored` (the newest stored mock time), see `mock_start`."""
     from kiteconnect import KiteConnect
 
     from op_trading.collectors.loop import LoopClock
+    from op_trading.kite.client import KiteCaller
+    from op_trading.kite.retry import RetryPolicy
     from op_trading.sandbox import Sandbox
 
     # Port 0: a private simulator for this run, never clashing with one started from the menu on SIMULATOR_PORT.
-    sandbox = Sandbox.from_settings(settings, port=0, rate_limits=True).start()
+    start = mock_start(stored, settings["COLLECTION_INTERVAL_SECONDS"])
+    sandbox = Sandbox.from_settings(settings, port=0, rate_limits=True, start_at=start).start()
     stack.callback(sandbox.stop)
     kite = KiteConnect(api_key=sandbox.api_key, access_token=sandbox.issue_access_token(), root=sandbox.url,
                        timeout=settings["KITE_REQUEST_TIMEOUT_SECONDS"])
+    kite._op_caller = KiteCaller(kite, policy=RetryPolicy.from_settings(settings))  # KITE_MAX_RETRIES holds here too
     clock = LoopClock(sandbox.clock.now, sandbox.clock.speed)
-    return Feed("mock", kite, clock, [Check("Data source", Status.WARN, f"{MOCK_LABEL} at {sandbox.url}")],
+    began = sandbox.clock.now()
+    clock_note = (f"continues at {began:%Y-%m-%d %H:%M:%S} IST, after the stored mock data" if start is not None
+                  else f"starts at {began:%Y-%m-%d %H:%M:%S} IST")
+    return Feed("mock", kite, clock, [Check("Data source", Status.WARN, f"{MOCK_LABEL} at {sandbox.url}"),
+                                      Check("Simulated clock", Status.OK, clock_note)],
                 persistent_cache=False)
 
 
@@ -270,6 +337,9 @@ def _outcome(result, totals: Totals, feed: Feed) -> Outcome:
     if result.auth_failed:
         return failed(result.message + label, checks=tuple(checks), tables=tables, data=data,
                       exit_code=ExitCode.AUTH_REQUIRED)
+    if result.reason == "failing":
+        return failed(f"{result.message[0].upper()}{result.message[1:]}{label}", checks=tuple(checks), tables=tables,
+                      data=data)
     message = (f"{totals.cycles} cycle(s) collected{label}: {totals.legs} legs, {totals.overviews} overviews, "
                f"{totals.quote_calls} quote call(s)")
     if totals.snapshots:

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from typing import Any
 
+from op_trading.errortext import error_line
 from op_trading.outcome import Check, Outcome, Status, Table, failed, from_checks
 from op_trading.runtime.metrics import MetricsServer, service_metrics
 from op_trading.runtime.views import overview_table
@@ -35,7 +36,7 @@ class Service:
         self.last_report: Any = None
         self.recent: deque[str] = deque(maxlen=RECENT_LINES)
         self.health: list[Check] = []
-        self._threads: list[threading.Thread] = []
+        self._threads: list = []  # runtime.worker.Worker: stop() waits on their events, never on Thread.join
         self._metrics_server: MetricsServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
@@ -52,9 +53,12 @@ class Service:
         return self
 
     def stop(self, wait: float = 30.0) -> None:
+        from op_trading.runtime.worker import wait_for
+
         self.stop_event.set()
-        for thread in self._threads:
-            thread.join(wait)
+        deadline = time.monotonic() + wait
+        for worker in self._threads:  # waits through Ctrl-C: the current cycle finishes its writes
+            wait_for(worker, self.stop_event, timeout=max(deadline - time.monotonic(), 0.0))
         if self._metrics_server:
             self._metrics_server.stop()
             self._metrics_server = None
@@ -65,9 +69,9 @@ class Service:
         return self.outcome is not None
 
     def _spawn(self, name: str, target) -> None:
-        thread = threading.Thread(target=target, name=f"op-{name}", daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        from op_trading.runtime.worker import Worker
+
+        self._threads.append(Worker(target, f"op-{name}").start())
 
     # -- work --------------------------------------------------------------------------------------------------
     def _collect(self) -> None:
@@ -78,7 +82,7 @@ class Service:
                                           on_cycle=self._on_cycle)
         except Exception as error:  # the service reports, it does not die silently
             log.exception("collection stopped")
-            self.outcome = failed(f"collection stopped: {type(error).__name__}: {error}")
+            self.outcome = failed(f"collection stopped: {error_line(error)}")
         finally:
             self.stop_event.set()
             for analyzer in self.analyzers:  # the analyzers' store belongs to this thread
@@ -109,7 +113,7 @@ class Service:
                         self.metrics.inc("op_alerts_total")
             except Exception as error:  # analytics must never stop collection
                 log.exception("analyzer failed")
-                self.recent.append(f"analytics error: {type(error).__name__}: {error}")
+                self.recent.append(f"analytics error: {error_line(error)}")
 
     def _health_loop(self) -> None:
         interval = self.settings["HEALTH_CHECK_INTERVAL_SECONDS"]

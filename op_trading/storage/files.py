@@ -10,6 +10,8 @@ JSON: `raw_snapshots/overview/{SYMBOL}_{stamp}.json` and
 `raw_snapshots/options/{bucket}/{IDX}_{CALL|PUT}_{bucket}_{expiry}_{stamp}.json`, written atomically. The stamp is
 the record's own (floored) IST time rather than the wall clock, so a replay rewrites the same file; an option file
 holds all offsets of that side as a list (the original wrote one leg per file and offsets overwrote each other).
+As in the original, every key is written and an unknown value is `null` (points leave missing values out): the
+overview's base keys always, and each bucket's eight keys for the buckets the index has.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ import io
 import logging
 import threading
 from collections import OrderedDict, defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
+from op_trading.errortext import error_line
 from op_trading.fileio import atomic_write_json
 from op_trading.storage.base import WriteResult
 from op_trading.storage.point import IST, Point
-from op_trading.storage.schema import LEG_MEASUREMENT, LEG_STRIKE_FIELD, OVERVIEW_MEASUREMENT, leg_record
+from op_trading.storage.schema import (AGGREGATE_SUFFIXES, LEG_MEASUREMENT, LEG_STRIKE_FIELD, OVERVIEW_FLOAT_FIELDS,
+                                       OVERVIEW_INT_FIELDS, OVERVIEW_MEASUREMENT, leg_record)
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +63,7 @@ class CsvSplitSink:
                 try:
                     self._append(self.root / relative, rows)
                 except OSError as error:
-                    reasons.append(f"{relative}: {error}")
+                    reasons.append(f"{relative}: {error_line(error)}")
                     failed_legs.update(leg for row in rows for leg in row.legs)
         if reasons:
             log.error("CSV split write failed: %s", "; ".join(reasons[:3]))
@@ -70,6 +75,17 @@ class CsvSplitSink:
 
     def close(self) -> None:
         self._newest.clear()
+
+    def newest_time(self) -> datetime | None:
+        """The newest row timestamp in any file (the files carry no source: mock and live alike), None if none.
+
+        Reads one file per offset folder, the one of the latest date, so the cost does not grow with history."""
+        newest = ""
+        with self._lock:
+            for folder in {path.parent for path in self.root.glob("*/*/*/*.csv")}:
+                latest = max(folder.glob("*.csv"), key=lambda path: path.name)
+                newest = max(newest, max(_read_timestamps(latest), default=""))
+        return datetime.fromisoformat(newest) if newest else None
 
     def _append(self, path: Path, rows: list["SplitRow"]) -> None:
         # timestamps are IST ISO strings of one format, so string order is time order
@@ -208,8 +224,8 @@ class JsonSnapshotSink:
             for path, content in files.items():
                 atomic_write_json(path, content)
         except OSError as error:
-            log.error("JSON snapshot write failed: %s", error)
-            return WriteResult(self.name, failed=taken, skipped=len(points) - taken, reason=str(error))
+            log.error("JSON snapshot write failed: %s", error_line(error))
+            return WriteResult(self.name, failed=taken, skipped=len(points) - taken, reason=error_line(error))
         return WriteResult(self.name, written=taken, skipped=len(points) - taken)
 
     def flush(self) -> WriteResult:
@@ -235,5 +251,34 @@ def _stamp(point: Point) -> str:
 
 
 def _overview_record(point: Point) -> dict[str, Any]:
-    return {"timestamp": point.time.astimezone(IST).isoformat(), "symbol": point.tags.get("index"),
-            **point.fields, "source": point.tags.get("source")}
+    """The overview in the original key order, unknown values as null; buckets the index lacks stay absent."""
+    fields = point.fields
+    record: dict[str, Any] = {"timestamp": point.time.astimezone(IST).isoformat(), "symbol": point.tags.get("index")}
+    for key in OVERVIEW_INT_FIELDS + OVERVIEW_FLOAT_FIELDS:
+        record[key] = fields.get(key)
+    for bucket in dict.fromkeys(filter(None, map(_bucket_of, fields))):
+        for key in _bucket_keys(bucket):
+            record[key] = fields.get(key)
+    for key, value in fields.items():  # anything newer than the original layout
+        record.setdefault(key, value)
+    record["source"] = point.tags.get("source")
+    return record
+
+
+_UPPER_SUFFIXES = AGGREGATE_SUFFIXES[:3]  # _TP, _OI_CALL, _OI_PUT follow the upper-case bucket name
+
+
+def _bucket_keys(bucket: str) -> list[str]:
+    """A bucket's overview keys in the original order: THIS_WEEK_TP, _OI_CALL, _OI_PUT, pcr_this_week, ..."""
+    upper = [f"{bucket.upper()}{suffix}" for suffix in _UPPER_SUFFIXES]
+    lower = [f"{bucket}{suffix}" for suffix in AGGREGATE_SUFFIXES[3:]]
+    return upper + [f"pcr_{bucket}"] + lower + [f"{bucket}_days_to_expiry"]
+
+
+def _bucket_of(key: str) -> str | None:
+    if key.startswith("pcr_"):
+        return key[4:]
+    for suffix in AGGREGATE_SUFFIXES + ("_days_to_expiry",):
+        if key.endswith(suffix) and key != suffix:
+            return key[: -len(suffix)].lower()
+    return None

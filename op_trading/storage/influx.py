@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from op_trading.errortext import bounded, error_line
 from op_trading.storage.base import WriteResult
 from op_trading.storage.point import Point, PointError
 from op_trading.storage.spool import Spool, SpoolFull
@@ -107,7 +108,7 @@ class InfluxSink:
                 line = point.to_line_protocol()
             except PointError as error:
                 failed += 1
-                reasons.append(str(error))
+                reasons.append(bounded(str(error)))
                 continue
             by_bucket.setdefault(self.bucket_for(point.measurement), []).append(line)
         return by_bucket, failed, reasons
@@ -150,7 +151,8 @@ class InfluxSink:
         try:
             self.spool.put(bucket, lines)
         except (SpoolFull, OSError) as error:
-            tally.fail(len(lines), f"{reason}; not spooled: {error}" if reason else f"not spooled: {error}")
+            why = f"not spooled: {error_line(error)}"
+            tally.fail(len(lines), f"{reason}; {why}" if reason else why)
             return
         tally.spooled += len(lines)
         if reason:
@@ -170,9 +172,9 @@ class InfluxSink:
         except ApiException as error:
             retryable = error.status not in REFUSED_STATUSES
             return self._failure(retryable, f"HTTP {error.status} from {self.url} (bucket {bucket}): "
-                                            f"{server_message(error)}", dropped_count(error))
+                                            f"{bounded(server_message(error))}", dropped_count(error))
         except (HTTPError, OSError) as error:
-            return self._failure(True, f"{self.url} unreachable: {type(error).__name__}: {error}", None)
+            return self._failure(True, f"{self.url} unreachable: {error_line(error)}", None)
         self._backoff, self._next_attempt = self._backoff_start, 0.0
         return None
 
@@ -232,7 +234,7 @@ def server_message(error) -> str:
     try:
         return json.loads(error.body).get("message") or error.reason
     except (TypeError, ValueError, AttributeError):
-        return str(error.body or error.reason)[:300]
+        return str(error.body or error.reason)
 
 
 def dropped_count(error) -> int | None:

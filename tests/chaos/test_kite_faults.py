@@ -46,6 +46,26 @@ def test_transient_faults_are_retried(scripted_kite, kite, fault):
     assert len(scripted_kite.requests_to("/user/profile")) == 2
 
 
+# A quote answer cut mid-document: its numbers ("414", "429", "503") say nothing about the request.
+TRUNCATED_QUOTE = (200, b'{"status": "success", "data": {"NSE:NIFTY 50": {"instrument_token": 256265, '
+                        b'"last_price": 22414.5, "ohlc": {"open": 22429.0, "high": 22503.0, "low": 400')
+URI_TOO_LONG = (414, b"<html><body><h1>414 Request-URI Too Large</h1></body></html>")
+
+
+def test_a_quote_answer_cut_short_is_retried_whatever_numbers_it_quotes(scripted_kite, kite):
+    scripted_kite.script("/quote", TRUNCATED_QUOTE, TRUNCATED_QUOTE)
+    assert call(kite, "quote", NIFTY)[NIFTY]["last_price"] == 22000.5
+    assert len(scripted_kite.requests_to("/quote")) == 3
+    assert call_stats(kite).retries == 2
+
+
+def test_an_unreadable_4xx_answer_is_not_retried(scripted_kite, kite):
+    scripted_kite.script("/quote", URI_TOO_LONG)
+    with pytest.raises(kex.DataException):
+        call(kite, "quote", NIFTY)
+    assert len(scripted_kite.requests_to("/quote")) == 1
+
+
 def test_attempts_are_bounded(scripted_kite, settings):
     kite = make_kite(settings, ACCESS_TOKEN, policy=fast_policy(max_attempts=3))
     scripted_kite.script("/user/profile", *[OMS_DOWN] * 10)

@@ -51,12 +51,11 @@ def test_other_paths_are_ignored_until_the_redirect_arrives(redirect_url):
 
 
 @pytest.mark.parametrize("query, message", [
-    ("status=error&action=login", "status=error"),
-    (f"request_token={TOKEN}&status=success&state=stale", "different state"),
-    (f"request_token={TOKEN}&status=success", "carries no state"),
+    ("status=error&action=login&state=abc123", "status=error"),
     ("status=success&state=abc123", "no request_token"),
+    ("request_token=short&status=success&state=abc123", "not in Kite's format"),
 ])
-def test_bad_redirects_end_the_wait_with_a_clear_message(redirect_url, query, message):
+def test_a_bad_redirect_of_this_login_ends_the_wait_with_a_clear_message(redirect_url, query, message):
     with RedirectCatcher(redirect_url, timeout=10, expected_state="abc123") as catcher:
         seen = browser_later(f"{redirect_url}?{query}")
         with pytest.raises(LoginError, match=message):
@@ -65,13 +64,59 @@ def test_bad_redirects_end_the_wait_with_a_clear_message(redirect_url, query, me
     assert seen["status"] == 400 and "close this tab" in seen["page"]
 
 
-def test_a_redirect_to_the_wrong_path_names_both_paths(redirect_url):
-    wrong = redirect_url.replace("/success", "/callback")
-    with RedirectCatcher(redirect_url, timeout=10) as catcher:
-        seen = browser_later(f"{wrong}?request_token={TOKEN}&status=success")
-        with pytest.raises(LoginError, match="arrived at /callback but KITE_REDIRECT_URL expects /success"):
-            catcher.wait()
+STRANGERS = [  # any web page can send these to 127.0.0.1; none of them may end the login
+    ("/success", f"request_token={TOKEN}&status=success&state=stale"),  # another login's state
+    ("/success", f"request_token={TOKEN}&status=success"),  # no state at all
+    ("/success", "status=error&message=denied"),  # a forged failure without the state
+    ("/success", ""),  # a bare visit of the redirect path
+    ("/callback", f"request_token={TOKEN}&status=success&state=abc123"),  # a token to another path
+]
+
+
+def test_strangers_get_a_400_page_and_the_login_goes_on(redirect_url):
+    base = redirect_url.rsplit("/", 1)[0]
+    with RedirectCatcher(redirect_url, timeout=10, expected_state="abc123") as catcher:
+        for path, query in STRANGERS:
+            status, page = browse(f"{base}{path}?{query}")
+            assert status == 400 and "The login goes on" in page and TOKEN not in page
+        real = "Real0token0of0this0login000000000"
+        seen = browser_later(f"{redirect_url}?request_token={real}&status=success&state=abc123")
+        assert catcher.wait() == real
     seen["thread"].join(5)
+    assert seen["status"] == 200
+
+
+def test_the_timeout_says_what_was_ignored(redirect_url):
+    wrong = redirect_url.replace("/success", "/callback")
+    with RedirectCatcher(redirect_url, timeout=1, expected_state="abc123") as catcher:
+        assert browse(f"{wrong}?request_token={TOKEN}&status=success&state=abc123")[0] == 400
+        assert browse(f"{redirect_url}?request_token={TOKEN}&state=old")[0] == 400
+        with pytest.raises(LoginTimeout) as raised:
+            catcher.wait(slice_seconds=0.1)
+    text = str(raised.value)
+    assert "/callback while KITE_REDIRECT_URL expects /success" in text and "another login's state" in text
+    assert TOKEN not in text and "paste the redirect URL" in text
+
+
+def test_garbage_and_a_flood_of_idle_connections_are_bounded_and_quiet(redirect_url, capfd):
+    port = RedirectCatcher(redirect_url, timeout=1).target.port
+    with RedirectCatcher(redirect_url, timeout=10) as catcher:
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+        threads = threading.active_count()
+        with socket.create_connection(("127.0.0.1", port)) as garbage:
+            garbage.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n")
+            garbage.settimeout(5)
+            garbage.recv(100)
+        with socket.create_connection(("127.0.0.1", port)) as rude:
+            rude.sendall(b"GET /success?request_token=x HTTP/1.1\r\nHost: a\r\n\r\n")  # and goes away
+        for connection in idle:
+            connection.close()
+        assert threads <= 16 + 4  # the catcher serves at most 16 connections at once
+        seen = browser_later(f"{redirect_url}?request_token={TOKEN}&status=success")
+        assert catcher.wait() == TOKEN
+    seen["thread"].join(5)
+    assert seen["status"] == 200
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_a_busy_port_says_which_port_and_what_to_do(redirect_url):

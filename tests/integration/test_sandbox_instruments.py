@@ -84,7 +84,7 @@ def test_nifty_has_weeklies_and_monthlies_with_the_right_symbol_forms(dump):
     assert by_expiry[date(2026, 12, 1)] == f"NIFTY26D01{strike}CE"
     assert by_expiry[date(2026, 12, 22)] == f"NIFTY26D22{strike}CE"
     assert by_expiry[date(2026, 12, 29)] == f"NIFTY26DEC{strike}CE"
-    assert by_expiry[date(2027, 1, 26)] == f"NIFTY27JAN{strike}CE"
+    assert by_expiry[date(2027, 1, 25)] == f"NIFTY27JAN{strike}CE"  # 26 Jan 2027 is Republic Day
 
 
 def test_october_and_november_weekly_codes_and_holiday_moves():
@@ -113,7 +113,7 @@ def test_sensex_trades_on_bfo_on_thursdays(dump):
 @pytest.mark.parametrize("name", ["BANKNIFTY", "FINNIFTY", "MIDCPNIFTY"])
 def test_no_weeklies_for_the_other_indices(dump, name):
     expiries = sorted({r["expiry"] for r in options(dump["NFO"], name)})
-    assert expiries == [date(2026, 11, 23), date(2026, 12, 29), date(2027, 1, 26)]
+    assert expiries == [date(2026, 11, 23), date(2026, 12, 29), date(2027, 1, 25)]  # not on Republic Day
     assert all(not r["tradingsymbol"][len(name) + 2].isdigit() for r in options(dump["NFO"], name))
 
 

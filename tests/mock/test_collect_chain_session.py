@@ -125,7 +125,8 @@ def test_a_failing_snapshot_is_a_warning_and_the_cycle_records_are_stored(sandbo
     for sink in session.sinks:
         sink.flush()
     assert report.chain is None and report.cycle is not None and report.ok
-    assert report.warnings == ["chain snapshot failed: PermissionException: Insufficient permission for that call."]
+    assert report.warnings == ["chain snapshot failed: PermissionException (HTTP 403): Insufficient permission for "
+                               "that call."]
     assert report.warnings[0] in report.line() and report.warnings[0] in session.totals.warnings
     store = open_store(settings)
     assert len(store.query("atm_option_quote")) == len(report.cycle.legs) == 4 * 5 * 2

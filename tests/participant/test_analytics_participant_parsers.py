@@ -124,3 +124,58 @@ def test_fii_dii_net_mismatch_is_a_warning():
 def test_fii_dii_bad_payloads(text, message):
     with pytest.raises(pa.ParticipantDataError, match=message):
         pa.parse_fii_dii_json(text, "x.json")
+
+
+OLDER_HEADER = ("CLIENT_TYPE,FUT_IDX_LONG,FUT_IDX_SHORT,FUT_STK_LONG,FUT_STK_SHORT,OPT_IDX_CALL_LONG,OPT_IDX_PUT_LONG,"
+                "OPT_IDX_CALL_SHORT,OPT_IDX_PUT_SHORT,OPT_STK_CALL_LONG,OPT_STK_PUT_LONG,OPT_STK_CALL_SHORT,"
+                "OPT_STK_PUT_SHORT,TOTAL_LONG_CONTRACTS,TOTAL_SHORT_CONTRACTS")
+
+
+def older_archive(text: str, header: str = OLDER_HEADER) -> str:
+    """The 2015 fixture the way older archives spell it: capitals and underscores in the header."""
+    lines = text.splitlines()
+    return "\n".join([lines[0], header, *lines[2:]]) + "\n"
+
+
+@pytest.mark.parametrize("header", [
+    OLDER_HEADER,
+    OLDER_HEADER.replace("FUT_IDX", "FUTURE_INDEX").replace("OPT_IDX", "OPTION_INDEX").replace("_CONTRACTS", ""),
+    "CLIENT TYPE," + ",".join(name.upper() for name in pa.HEADER[1:]),
+])
+def test_older_archive_headers_are_read(header):
+    report = pa.parse_participant_csv(older_archive(fixture_text("fao_participant_oi_14072015.csv"), header),
+                                      "fao_participant_oi_14072015.csv")
+    assert report.warnings == () and report.rows["Client"]["fut_idx_long"] == 212000
+
+
+def test_na_cells_of_older_archives_are_missing_not_zero():
+    text = older_archive(fixture_text("fao_participant_oi_14072015.csv"))
+    lines = text.splitlines()
+    pro = next(number for number, line in enumerate(lines) if line.startswith("Pro,"))
+    cells = lines[pro].split(",")
+    cells[9:13] = ["NA"] * 4  # the stock option columns
+    lines[pro] = ",".join(cells)
+    report = pa.parse_participant_csv("\n".join(lines), "fao_participant_oi_14072015.csv")
+    assert report.rows["Pro"]["opt_stk_call_long"] is None and report.rows["Pro"]["fut_idx_long"] is not None
+    assert any("4 cell(s) not published (NA), kept as missing: Pro opt_stk_call_long" in w for w in report.warnings)
+    assert not any("Pro: total_long" in warning for warning in report.warnings)  # NA sums are not checked
+    [pro_position] = pa.participant_positions(report, categories=("Pro",))
+    assert pro_position.fut_net == report.rows["Pro"]["fut_idx_long"] - report.rows["Pro"]["fut_idx_short"]
+
+
+def test_na_in_an_index_column_refuses_the_file_with_the_reason():
+    lines = older_archive(fixture_text("fao_participant_oi_14072015.csv")).splitlines()
+    dii = next(number for number, line in enumerate(lines) if line.startswith("DII,"))
+    cells = lines[dii].split(",")
+    cells[1] = "NA"  # Future Index Long
+    lines[dii] = ",".join(cells)
+    with pytest.raises(pa.ParticipantDataError, match="not published \\(NA\\) in this file: DII Future Index Long; "
+                                                      "participant positions need the index futures"):
+        pa.parse_participant_csv("\n".join(lines), "fao_participant_oi_14072015.csv")
+
+
+def test_an_unknown_header_column_is_named():
+    text = older_archive(fixture_text("fao_participant_oi_14072015.csv"),
+                         OLDER_HEADER.replace("OPT_IDX_PUT_LONG", "OPT_IDX_STRADDLE"))
+    with pytest.raises(pa.ParticipantDataError, match="column 7 is 'OPT_IDX_STRADDLE', expected 'Option Index Put"):
+        pa.parse_participant_csv(text, "fao_participant_oi_14072015.csv")

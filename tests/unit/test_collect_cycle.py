@@ -148,3 +148,13 @@ def test_cpu_and_wall_times_are_reported(tmp_path):
     stats = collector.run_cycle().stats
     assert stats.wall_ms > 0 and stats.cpu_ms > 0 and stats.network_ms > 0
     assert stats.processing_ms == pytest.approx(stats.wall_ms - stats.network_ms)
+
+
+def test_a_day_beyond_the_holiday_calendar_is_a_cycle_warning(tmp_path):
+    from op_trading.market import calendar
+
+    collector, _, _ = make_collector(tmp_path)
+    assert not any("holiday calendar" in warning for warning in collector.run_cycle().warnings)  # 2025: covered
+    collector.clock = lambda: datetime(2028, 10, 17, 11, 0, 7, tzinfo=IST)
+    warnings = collector.run_cycle().warnings
+    assert calendar.coverage_warning(datetime(2028, 10, 17)) in warnings

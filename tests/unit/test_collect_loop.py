@@ -93,10 +93,41 @@ def test_other_errors_are_counted_and_the_next_boundary_is_tried():
     clock = VirtualClock(datetime(2025, 10, 14, 10, 15, 12, tzinfo=IST))
     errors = []
     cycle = Recorder(clock, {1: ConnectionError("reset"), 3: ValueError("bad body")})
-    result = run_loop(cycle, interval=30, clock=clock, cycles=2, on_error=errors.append)
-    assert (result.cycles, result.errors, len(cycle.times)) == (2, 2, 4)
+    result = run_loop(cycle, interval=30, clock=clock, cycles=4, on_error=errors.append)
+    assert (result.reason, result.cycles, result.errors, len(cycle.times)) == ("done", 2, 2, 4)
     assert result.last_error == "ValueError: bad body" and len(errors) == 2
     assert [t.second for t in cycle.times] == [12, 30, 0, 30]  # after a failure: the next boundary, no hammering
+
+
+def test_a_run_of_n_cycles_ends_after_n_tries_even_when_every_cycle_fails():
+    clock = VirtualClock(datetime(2025, 10, 14, 10, 15, 12, tzinfo=IST))
+    cycle = Recorder(clock, {n: ValueError("down") for n in range(1, 100)})
+    result = run_loop(cycle, interval=30, clock=clock, cycles=3)
+    assert (result.reason, result.cycles, result.errors, len(cycle.times)) == ("done", 0, 3, 3)
+
+
+def test_failures_in_a_row_end_a_run_with_the_reason():
+    clock = VirtualClock(datetime(2025, 10, 14, 10, 15, 12, tzinfo=IST))
+    fails = {1: ValueError("once"), **{n: ConnectionError("refused") for n in range(3, 100)}}
+    cycle = Recorder(clock, fails)
+    result = run_loop(cycle, interval=30, clock=clock, cycles=50, max_failures_in_a_row=4)
+    assert (result.reason, result.cycles, result.errors, len(cycle.times)) == ("failing", 1, 5, 6)
+    assert result.message == "collection stopped after 4 failed cycles in a row; last: ConnectionError: refused"
+
+
+def test_an_open_ended_run_keeps_trying_through_failures():
+    stop = threading.Event()
+    clock = VirtualClock(datetime(2025, 10, 14, 10, 15, 12, tzinfo=IST))
+    cycle = Recorder(clock, {n: ConnectionError("refused") for n in range(1, 12)})
+    result = run_loop(cycle, interval=30, clock=clock, cycles=None, on_cycle=lambda _: stop.set(), stop_event=stop)
+    assert (result.reason, result.cycles, result.errors) == ("stopped", 1, 11)
+
+
+def test_a_slot_already_stored_is_not_collected_again():
+    clock = VirtualClock(datetime(2025, 10, 14, 10, 15, 12, tzinfo=IST))
+    cycle = Recorder(clock)
+    run_loop(cycle, interval=30, clock=clock, cycles=2, not_before=datetime(2025, 10, 14, 10, 15, 30, tzinfo=IST))
+    assert [t.strftime("%H:%M:%S") for t in cycle.times] == ["10:15:30", "10:16:00"]
 
 
 def test_the_loop_stops_at_the_close_and_resumes_next_session():

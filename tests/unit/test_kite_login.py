@@ -119,3 +119,17 @@ def test_no_browser_at_all(monkeypatch):
 
     monkeypatch.setattr(webbrowser, "get", none)
     assert login.open_browser("http://x") is False
+
+
+@pytest.mark.parametrize("query, expected", [
+    ({"request_token": [REQUEST_TOKEN]}, "The redirect carries no login state (Kite did not return redirect_params, "
+                                         "or it is not from this login): start the login again"),
+    ({"request_token": [REQUEST_TOKEN], "state": ["old"]}, "The redirect carries a different state from this "
+                                                           "login's (it comes from an older login tab): start"),
+])
+def test_state_messages_read_as_sentences(query, expected):
+    from op_trading.kite.redirect import judge_redirect
+
+    with pytest.raises(LoginError) as raised:
+        judge_redirect(query, "new")
+    assert str(raised.value).startswith(expected)

@@ -21,7 +21,6 @@ from tests.fixtures_kite import FakeClock, fast_policy
     (kex.GeneralException("boom", code=500), RETRY),
     (kex.GeneralException("Not found", code=404), FATAL),
     (kex.DataException("Couldn't parse the JSON response received from the server: b'{'"), RETRY),
-    (kex.DataException("Unknown Content-Type (text/html) with response: (b'<html>414 Request-URI Too Large')"), FATAL),
     (kex.TokenException("Incorrect `api_key` or `access_token`.", code=403), FATAL),
     (kex.PermissionException("Insufficient permission for that call.", code=403), FATAL),
     (kex.InputException("Invalid `instrument`.", code=400), FATAL),
@@ -34,6 +33,24 @@ from tests.fixtures_kite import FakeClock, fast_policy
 ])
 def test_classify(error, expected):
     assert classify(error, "quote") == expected
+
+
+@pytest.mark.parametrize("error, status, expected", [
+    # A quote answer cut short quotes its numbers: "414", "429" or "400 Bad Request" in the body mean nothing.
+    (kex.DataException("Couldn't parse the JSON response received from the server: "
+                       "b'{\"data\": {\"NSE:NIFTY 50\": {\"last_price\": 22414.5, \"note\": \"400 Bad Request 429'"),
+     200, RETRY),
+    (kex.DataException("Unknown Content-Type (text/html) with response: (b'<html>502 Bad Gateway')"), 502, RETRY),
+    (kex.DataException("Unknown Content-Type (text/html) with response: (b'<html>Request-URI Too Large')"), 414, FATAL),
+    (kex.DataException("Unknown Content-Type (text/html) with response: (b'<html>Slow down</html>')"), 429,
+     RATE_LIMITED),
+    (KeyError("content-type"), 200, RETRY),  # an answer arrived without a Content-Type: malformed, like a 5xx
+    (ValueError("Unknown string format: 2026-13-45"), 200, RETRY),  # the client could not parse a timestamp
+    (ValueError("bad argument"), None, FATAL),  # no answer arrived: our own mistake, asking again cannot help
+    (kex.GeneralException("Something went wrong; see 503 and 429 in the text", code=400), 400, FATAL),
+])
+def test_classify_reads_the_exception_type_and_http_status_never_the_text(error, status, expected):
+    assert classify(error, "quote", status) == expected
 
 
 def test_state_changing_calls_are_retried_only_after_a_429():
@@ -59,6 +76,13 @@ def test_describe_never_quotes_a_response_body():
     assert "secretsecret" not in text and text.startswith("DataException (HTTP 502)")
     html_error = kex.DataException("Unknown Content-Type (text/html) with response: (b'<html>secretsecret')")
     assert "secretsecret" not in describe(html_error)
+    assert describe(body_error, 200).startswith("DataException (HTTP 200)")  # the status received, not the default
+
+
+def test_describe_is_one_bounded_line_whatever_the_error_text():
+    huge = RuntimeError("x" * 150_000 + "\nsecond line")
+    text = describe(huge)
+    assert len(text) <= 300 and "\n" not in text and text.startswith("RuntimeError: xxx")
 
 
 class FakeKite:
@@ -89,6 +113,14 @@ def test_transient_errors_are_retried_until_success():
     caller, _ = caller_for(kite)
     assert caller.call("ltp", "NSE:NIFTY 50") == {"ok": 1}
     assert caller.stats.snapshot()["attempts"] == 3 and caller.stats.retries == 2 and caller.stats.failures == 0
+
+
+def test_a_malformed_answer_is_retried_by_the_caller():
+    kite = FakeKite(kex.DataException("Couldn't parse the JSON response received from the server: b'{\"414'"),
+                    {"ok": 1})
+    caller, _ = caller_for(kite)
+    assert caller.call("ltp", "NSE:NIFTY 50") == {"ok": 1}
+    assert kite.calls == 2 and caller.stats.retries == 1
 
 
 def test_attempts_are_bounded():

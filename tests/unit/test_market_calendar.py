@@ -24,9 +24,43 @@ def test_holiday_list_has_source_date_and_both_years():
     assert cal.HOLIDAY_SOURCE["source"] and date.fromisoformat(cal.HOLIDAY_SOURCE["retrieved"])
     assert cal.holiday_years() == (2025, 2026)
     years = {day.year for day in cal.holidays()}
-    assert years == {2025, 2026}
+    assert years == {2025, 2026, 2027}  # 2027: provisional fixed-date holidays only
     assert all(day.weekday() < 5 for day in cal.holidays())  # weekend holidays are not listed
     assert cal.holidays_cover(date(2026, 5, 1)) and not cal.holidays_cover(date(2027, 1, 1))
+
+
+def test_2027_knows_its_fixed_date_holidays_and_says_the_rest_is_missing():
+    assert not cal.is_trading_day(date(2027, 1, 26))  # Republic Day, a Tuesday: no expiry on it
+    assert cal.monthly_expiry(NIFTY, 2027, 1) == date(2027, 1, 25)
+    assert not cal.is_trading_day(date(2027, 4, 14))
+    assert cal.coverage_warning(date(2026, 12, 31)) is None
+    warning = cal.coverage_warning(date(2027, 3, 1))
+    assert "no complete list for 2027" in warning and "Republic Day" in warning
+    assert "op_trading/market/calendar.py" in warning
+    assert "none of its trading holidays are known" in cal.coverage_warning(date(2031, 6, 2))
+
+
+def test_a_date_beyond_the_calendar_is_logged_once_per_year():
+    import logging
+
+    class Records(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.WARNING)
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    logger, handler = logging.getLogger("op_trading.market.calendar"), Records()
+    logger.addHandler(handler)
+    cal._warn_uncovered.cache_clear()
+    try:
+        for offset in range(10):
+            cal.is_trading_day(date(2028, 3, 1) + timedelta(days=offset))
+        cal.is_trading_day(date(2026, 3, 2))
+    finally:
+        logger.removeHandler(handler)
+    assert handler.messages == [cal.coverage_warning(date(2028, 1, 1))]
 
 
 @pytest.mark.parametrize("day, name", [
@@ -104,7 +138,7 @@ def test_monthly_expiry_is_last_weekday_moved_back_over_holidays():
     assert cal.monthly_expiry(NIFTY, 2025, 8) == date(2025, 8, 28)  # old Thursday rule
     assert cal.monthly_expiry(NIFTY, 2025, 9) == date(2025, 9, 30)
     assert cal.monthly_expiries(BANKNIFTY, date(2026, 11, 21), 3) == [
-        date(2026, 11, 23), date(2026, 12, 29), date(2027, 1, 26)]
+        date(2026, 11, 23), date(2026, 12, 29), date(2027, 1, 25)]  # 26 Jan 2027 is Republic Day
 
 
 def test_expiry_day_itself_is_included():
@@ -129,9 +163,9 @@ def test_weekly_series_with_and_without_the_monthly_date():
 def test_listed_expiries_follow_the_contract_specification():
     nifty = cal.listed_expiries(NIFTY, date(2026, 11, 21))
     assert nifty == [date(2026, 11, 23), date(2026, 12, 1), date(2026, 12, 8), date(2026, 12, 15),
-                     date(2026, 12, 22), date(2026, 12, 29), date(2027, 1, 26)]
+                     date(2026, 12, 22), date(2026, 12, 29), date(2027, 1, 25)]
     assert cal.listed_expiries(FINNIFTY, date(2026, 11, 21)) == [
-        date(2026, 11, 23), date(2026, 12, 29), date(2027, 1, 26)]
+        date(2026, 11, 23), date(2026, 12, 29), date(2027, 1, 25)]
     sensex = cal.listed_expiries(SENSEX, date(2026, 11, 21))
     assert len(sensex) == 7 and all(day.weekday() in (cal.WEDNESDAY, cal.THURSDAY) for day in sensex)
 

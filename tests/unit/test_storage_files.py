@@ -105,6 +105,14 @@ def test_a_torn_last_line_is_cut_back_before_appending(tmp_path):
     assert table[1]["expiry_code"] == "this_week" and table[1]["group"] == "this_week"
 
 
+def test_newest_time_is_the_latest_row_over_all_files_and_days(tmp_path):
+    sink = CsvSplitSink(tmp_path)
+    assert sink.newest_time() is None
+    for moment in (MOMENT, MOMENT + timedelta(days=1), MOMENT + timedelta(days=1, seconds=30)):
+        sink.write(points_from_records(cycle_records(moment, buckets=("this_week",)))[0])
+    assert CsvSplitSink(tmp_path).newest_time() == MOMENT + timedelta(days=1, seconds=30)
+
+
 def test_an_unwritable_folder_is_reported_as_failed(tmp_path):
     (tmp_path / "NIFTY").write_text("a file where a folder should be")
     result = CsvSplitSink(tmp_path).write([leg_point(leg_record(MOMENT))])
@@ -127,6 +135,24 @@ def test_json_snapshots_use_the_original_names_and_hold_all_offsets(tmp_path):
     sink.write(points)  # a replay rewrites the same files atomically
     assert len(list((tmp_path / "options" / "this_week").iterdir())) == 2
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_json_snapshots_write_null_for_unknown_values_instead_of_dropping_the_key(tmp_path):
+    overview = overview_record(MOMENT, buckets=("this_week", "next_month"))
+    overview.update({"day_width": None, "THIS_WEEK_TP": None, "pcr_this_week": None, "this_week_atm_iv": float("nan")})
+    leg = leg_record(MOMENT)
+    leg.update({"iv": None, "oi_change": None})
+    points, problems = points_from_records([overview, leg])
+    assert not problems
+    JsonSnapshotSink(tmp_path).write(points)
+    written = json.loads((tmp_path / "overview" / "NIFTY_50_20250826_101530.json").read_text())
+    assert written["day_width"] is None and written["THIS_WEEK_TP"] is None and written["pcr_this_week"] is None
+    assert written["this_week_atm_iv"] is None and written["NEXT_MONTH_TP"] == 241.5
+    assert {"atm_strike", "day_width_percent", "THIS_WEEK_OI_PUT", "this_week_iv_day_change",
+            "this_week_days_to_expiry", "pcr_next_month"} <= set(written)
+    assert "NEXT_WEEK_TP" not in written  # a bucket the index does not have stays absent, as in the original
+    [call] = json.loads(next((tmp_path / "options").rglob("*.json")).read_text())
+    assert call["iv"] is None and call["oi_change"] is None and call["last_price"] is not None
 
 
 def test_overview_snapshot_name_from_symbol(tmp_path):
