@@ -11,8 +11,6 @@ import re
 from pathlib import Path
 from typing import Mapping
 
-from op_trading.fileio import atomic_write_text
-
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 _PLAIN = re.compile(r"^[A-Za-z0-9_./:,@+\-]*$")
 
@@ -52,6 +50,8 @@ def render_updates(old_text: str, updates: Mapping[str, str]) -> str:
 
 def update_env(path: Path, updates: Mapping[str, str]) -> Path | None:
     """Set keys in a .env file atomically. Returns the backup path when there was a previous file."""
+    from op_trading.fileio import atomic_write_text  # tempfile and shutil are not needed to draw a menu
+
     old_text = path.read_text(encoding="utf-8") if path.exists() else ""
     new_text = render_updates(old_text, updates)
     backup = None

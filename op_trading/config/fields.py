@@ -167,6 +167,35 @@ def mask(value: str | None) -> str:
     return "****" + value[-4:] if len(value) >= 12 else "****"
 
 
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}://)([^\s/?#@]*)@")
+_SECRET_QUERY = re.compile(r"(?i)([?&;](?:password|passwd|pwd|token|secret|api_?key|access_token|auth)=)([^&#\s]+)")
+
+
+def mask_url_secrets(text: str) -> str:
+    """Any text with the credentials inside URLs masked: ``redis://:pw@host`` -> ``redis://:****@host``,
+    ``http://user:pw@host`` -> ``http://user:****@host``, ``https://token@host`` -> ``https://****@host``, and
+    ``?token=...``/``?password=...`` query values. Used for the screen, summaries and log lines alike."""
+    if "://" not in text and "=" not in text:
+        return text
+    text = _URL_USERINFO.sub(_masked_userinfo, text)
+    return _SECRET_QUERY.sub(lambda match: match.group(1) + "****", text)
+
+
+def _masked_userinfo(match: re.Match) -> str:
+    scheme, userinfo = match.group(1), match.group(2)
+    if not userinfo:
+        return match.group(0)
+    user, has_password, _ = userinfo.partition(":")
+    return f"{scheme}{user}:****@" if has_password else f"{scheme}****@"
+
+
+def shown_value(f: Field, text: str) -> str:
+    """How a field's value may appear on screen or in a log: secrets masked, URL credentials masked."""
+    if f.secret:
+        return mask(text)
+    return mask_url_secrets(text)
+
+
 def text_preview(f: Field, text: str) -> str:
     if f.secret:
         return "the value entered"

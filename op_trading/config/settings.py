@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from op_trading import paths
-from op_trading.config.fields import Field, FieldError, mask, parse_value
+from op_trading.config.fields import Field, FieldError, parse_value, shown_value
 
 SOURCES = ("override", "environment", ".env", "profile", "default")
 
@@ -49,8 +49,7 @@ class Settings:
 
     def shown(self, name: str) -> str:
         """The value as it may appear on screen or in a log: secrets masked."""
-        text = self.texts.get(name, "")
-        return mask(text) if fields()[name].secret else text
+        return shown_value(fields()[name], self.texts.get(name, ""))
 
     def with_overrides(self, overrides: Mapping[str, str]) -> "Settings":
         return load_settings(self.mode, {**self._overrides, **overrides}, self._env_path)

@@ -21,16 +21,24 @@ def _interactive_ui(console) -> ConsoleUI:
 
 def _engine(ui, mode, overrides, auto=False):
     from menus import ROOT
-    from op_trading.logs import setup_logging
     from op_trading.ui.engine import Engine
 
     engine = Engine(ROOT, ui, mode, overrides, auto)
-    setup_logging(engine.ctx.settings)
+    _remove_leftovers(engine.ctx.settings)
     return engine
 
 
+def _remove_leftovers(settings) -> None:
+    """Temporary files a killed write left beside `.env` or the token store (they may hold a secret)."""
+    from op_trading import paths
+    from op_trading.fileio import remove_stale_temp_files
+
+    for folder in {paths.project_home(), settings.path("TOKEN_FILE").parent}:
+        remove_stale_temp_files(folder)
+
+
 def _interrupted(console, reason: str) -> ExitCode:
-    console.print(f"\nInterrupted ({reason}). Nothing half-written was left behind.")
+    render.line(console, f"\nInterrupted ({reason}). Nothing half-written was left behind.")
     return ExitCode.INTERRUPTED
 
 
@@ -41,7 +49,7 @@ def run_menus(mode: str | None, overrides: dict[str, str]) -> int:
         code = engine.browse(mode or "")
     except (Interrupted, KeyboardInterrupt) as stop:
         return _interrupted(console, str(stop) or "Ctrl-C")
-    console.print("Bye.")
+    render.line(console, "Bye.")
     return code
 
 
@@ -61,9 +69,9 @@ def run_auto(mode: str, overrides: dict[str, str]) -> int:
     console = _console()
     problems = configuration_problems(mode, overrides)
     if problems:
-        console.print(f"Cannot run {mode} --auto; fix these first:")
+        render.line(console, f"Cannot run {mode} --auto; fix these first:")
         for problem in problems:
-            console.print(f"  - {problem}")
+            render.line(console, f"  - {problem}")
         return ExitCode.USAGE
     engine = _engine(HeadlessUI(console), mode, overrides, auto=True)
     try:
@@ -82,17 +90,17 @@ def run_one(path: str, overrides: dict[str, str], auto: bool) -> int:
     try:
         node = find(ROOT, path)
     except KeyError:
-        console.print(f"No item {path!r}; `python op_trading_setup.py tree` lists them.")
+        render.line(console, f"No item {path!r}; `python op_trading_setup.py tree` lists them.")
         return ExitCode.USAGE
     if isinstance(node, Menu):
-        console.print(f"{path!r} is a menu; run one of its items (see `tree`).")
+        render.line(console, f"{path!r} is a menu; run one of its items (see `tree`).")
         return ExitCode.USAGE
     mode = path.split(".", 1)[0]
     ui = HeadlessUI(console) if auto else _interactive_ui(console)
     engine = _engine(ui, mode if mode in ("setup", "development", "production") else None, overrides, auto)
     reason = engine.unmet(node)
     if reason:
-        console.print(f"'{node.title}' is not available: {reason}.")
+        render.line(console, f"'{node.title}' is not available: {reason}.")
         return ExitCode.USAGE
     try:
         result = engine.run_path(path)
@@ -109,9 +117,10 @@ def collect_command(cycles: int | None, mode: str | None, overrides: dict[str, s
     problems = configuration_problems(mode, overrides)
     if problems:
         for problem in problems:
-            console.print(f"Configuration problem: {problem}")
+            render.line(console, f"Configuration problem: {problem}")
         return ExitCode.USAGE
     engine = _engine(HeadlessUI(console), mode, overrides, auto=True)
+    engine.start_logging()
     result = collect(engine.ctx, cycles=cycles)
     render.outcome(console, result, "collect")
     return result.code()
@@ -127,7 +136,9 @@ def print_tree() -> int:
         for number, item in enumerate(visible(menu), start=1):
             item_path = f"{path}.{item.id}" if path else item.id
             label = f"{numbers}{number}"
-            console.print(f"{'  ' * depth}{label:<8} {item.title}  [dim]({item_path})[/]")
+            text = render.plain(f"{'  ' * depth}{label:<8} {item.title}  ")
+            text.append(render.visible(f"({item_path})"), style="dim")
+            console.print(text)
             if isinstance(item, Menu):
                 show(item, f"{label}.", item_path, depth + 1)
 
@@ -141,10 +152,10 @@ def print_status() -> int:
 
     console = _console()
     settings = load_settings()
-    console.print(f"Kite token: {token_summary(settings)}")
-    console.print(f"Data source: {settings['DATA_SOURCE_MODE']}; storage: {', '.join(settings['STORAGE_SINKS'])}")
+    render.line(console, f"Kite token: {token_summary(settings)}")
+    render.line(console, f"Data source: {settings['DATA_SOURCE_MODE']}; storage: {', '.join(settings['STORAGE_SINKS'])}")
     for message in settings.errors.values():
-        console.print(f"Configuration problem: {message}")
+        render.line(console, f"Configuration problem: {message}")
     return ExitCode.FAILED if settings.errors else ExitCode.OK
 
 
