@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 from op_trading import paths
-from op_trading.config.envfile import read_env, update_env
-from op_trading.config.fields import Field, FieldError, format_value, mask, parse_value
+from op_trading.config.envfile import duplicate_keys, read_env, update_env
+from op_trading.config.fields import Field, FieldError, format_value, mask, parse_value, shown_value
 from op_trading.config.settings import fields as declared_fields
 from op_trading.context import Question, RunContext
 from op_trading.fileio import atomic_write_text
@@ -24,9 +24,11 @@ EXPLICIT_SOURCES = ("override", "environment")
 def edit_fields(ctx: RunContext, fields: tuple[str, ...]) -> Outcome:
     definitions = declared_fields()
     answers = {name: ctx.ui.ask(_question(definitions[name], ctx)) for name in fields}
-    changes = {name: value for name, value in answers.items() if _should_write(ctx, definitions[name], value)}
+    twice = _duplicated_in_env()  # saved again so that one line remains (a later duplicate would win)
+    changes = {name: value for name, value in answers.items()
+               if _should_write(ctx, definitions[name], value) or (name in twice and definitions[name].persist)}
     path = save(changes)
-    checks = [Check(name, Status.OK, f"{_shown(definitions[name], value)} ({'saved' if name in changes else 'kept'})")
+    checks = [Check(name, Status.OK, f"{_shown(definitions[name], value)} ({_what_happened(name, changes, twice)})")
               for name, value in answers.items()]
     where = f"{len(changes)} saved to {path}" if changes else f"nothing changed in {path}"
     return ok(where, checks=tuple(checks), data={"changes": sorted(changes)})
@@ -74,6 +76,22 @@ def _choices(f: Field) -> tuple[str, ...]:
     return ("true", "false") if f.kind == "bool" else ()
 
 
+def _duplicated_in_env() -> dict[str, list[int]]:
+    path = paths.env_file()
+    try:
+        return duplicate_keys(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def _what_happened(name: str, changes: dict[str, str], twice: dict[str, list[int]]) -> str:
+    if name not in changes:
+        return "kept"
+    if name in twice:
+        return f"saved; it was set {len(twice[name])} times in .env, now once"
+    return "saved"
+
+
 def _should_write(ctx: RunContext, f: Field, answer: str) -> bool:
     if not f.persist:
         return False
@@ -81,9 +99,7 @@ def _should_write(ctx: RunContext, f: Field, answer: str) -> bool:
 
 
 def _shown(f: Field, value: str) -> str:
-    if f.secret:
-        return mask(value) or "(empty)"
-    return value or "(empty)"
+    return shown_value(f, value) or ("(empty)" if not f.secret or not value else "****")
 
 
 # -- import Kite credentials -------------------------------------------------------------------------------------

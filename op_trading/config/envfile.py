@@ -32,15 +32,29 @@ def quote(value: str) -> str:
     return f"'{escaped}'"
 
 
+def duplicate_keys(text: str) -> dict[str, list[int]]:
+    """Keys assigned more than once, with their line numbers (1-based). python-dotenv lets the last one count."""
+    seen: dict[str, list[int]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _ASSIGNMENT.match(line)
+        if match:
+            seen.setdefault(match.group(1), []).append(number)
+    return {key: numbers for key, numbers in seen.items() if len(numbers) > 1}
+
+
 def render_updates(old_text: str, updates: Mapping[str, str]) -> str:
-    """The text of the file with the given keys set; other lines untouched."""
+    """The text of the file with the given keys set; other lines untouched.
+
+    A key that was assigned more than once ends up with one line (the first place, with the new value): a later
+    duplicate would otherwise override what was just saved."""
     pending = dict(updates)
     lines = old_text.splitlines()
     for number, line in enumerate(lines):
         match = _ASSIGNMENT.match(line)
-        if match and match.group(1) in pending:
+        if match and match.group(1) in updates:
             key = match.group(1)
-            lines[number] = f"{key}={quote(pending.pop(key))}"
+            lines[number] = f"{key}={quote(pending.pop(key))}" if key in pending else None
+    lines = [line for line in lines if line is not None]
     if pending:
         if lines and lines[-1].strip():
             lines.append("")

@@ -44,6 +44,8 @@ def _interrupted(console, reason: str) -> ExitCode:
 
 def run_menus(mode: str | None, overrides: dict[str, str]) -> int:
     console = _console()
+    if overrides and _refuse_bad_overrides(console, mode, overrides):
+        return ExitCode.USAGE
     engine = _engine(_interactive_ui(console), mode, overrides)
     try:
         code = engine.browse(mode or "")
@@ -53,13 +55,32 @@ def run_menus(mode: str | None, overrides: dict[str, str]) -> int:
     return code
 
 
+def _refuse_bad_overrides(console, mode: str | None, overrides: dict[str, str]) -> bool:
+    """`--set` values that are unknown or invalid, one line each; True when there were any."""
+    from op_trading.config.settings import load_settings, unknown_override_keys
+
+    problems = [f"--set {key}: not a known setting (see env-template.txt)" for key in unknown_override_keys(overrides)]
+    settings = load_settings(mode, overrides)
+    problems += [message for name, message in settings.errors.items() if name in overrides]
+    for problem in problems:
+        render.line(console, f"Configuration problem: {problem}")
+    return bool(problems)
+
+
+def _show_warnings(console, mode: str | None, overrides: dict[str, str]) -> None:
+    from op_trading.config.settings import load_settings
+
+    for message in load_settings(mode, overrides).warnings:
+        render.line(console, f"Configuration warning: {message}")
+
+
 def configuration_problems(mode: str | None, overrides: dict[str, str]) -> list[str]:
     """Everything that stops a headless run before it starts, all at once."""
     from op_trading.config.settings import load_settings, unknown_override_keys
 
     problems = [f"--set {key}: not a known setting (see env-template.txt)" for key in unknown_override_keys(overrides)]
     settings = load_settings(mode, overrides)
-    problems += [f"{message} (from {settings.sources.get(name, '?')})" for name, message in settings.errors.items()]
+    problems += list(settings.errors.values())
     problems += [f"{name} is required for {mode} mode: pass --set {name}=... or put it in .env"
                  for name in settings.missing(mode)]
     return problems
@@ -73,6 +94,7 @@ def run_auto(mode: str, overrides: dict[str, str]) -> int:
         for problem in problems:
             render.line(console, f"  - {problem}")
         return ExitCode.USAGE
+    _show_warnings(console, mode, overrides)
     engine = _engine(HeadlessUI(console), mode, overrides, auto=True)
     try:
         result = engine.run_path(f"{mode}.all")
@@ -96,8 +118,11 @@ def run_one(path: str, overrides: dict[str, str], auto: bool) -> int:
         render.line(console, f"{path!r} is a menu; run one of its items (see `tree`).")
         return ExitCode.USAGE
     mode = path.split(".", 1)[0]
+    mode = mode if mode in ("setup", "development", "production") else None
+    if overrides and _refuse_bad_overrides(console, mode, overrides):
+        return ExitCode.USAGE
     ui = HeadlessUI(console) if auto else _interactive_ui(console)
-    engine = _engine(ui, mode if mode in ("setup", "development", "production") else None, overrides, auto)
+    engine = _engine(ui, mode, overrides, auto)
     reason = engine.unmet(node)
     if reason:
         render.line(console, f"'{node.title}' is not available: {reason}.")
@@ -119,6 +144,7 @@ def collect_command(cycles: int | None, mode: str | None, overrides: dict[str, s
         for problem in problems:
             render.line(console, f"Configuration problem: {problem}")
         return ExitCode.USAGE
+    _show_warnings(console, mode, overrides)
     engine = _engine(HeadlessUI(console), mode, overrides, auto=True)
     engine.start_logging()
     result = collect(engine.ctx, cycles=cycles)
@@ -153,9 +179,12 @@ def print_status() -> int:
     console = _console()
     settings = load_settings()
     render.line(console, f"Kite token: {token_summary(settings)}")
-    render.line(console, f"Data source: {settings['DATA_SOURCE_MODE']}; storage: {', '.join(settings['STORAGE_SINKS'])}")
+    storage = ", ".join(settings["STORAGE_SINKS"])
+    render.line(console, f"Data source: {settings['DATA_SOURCE_MODE']}; storage: {storage}")
     for message in settings.errors.values():
         render.line(console, f"Configuration problem: {message}")
+    for message in settings.warnings:
+        render.line(console, f"Configuration warning: {message}")
     return ExitCode.FAILED if settings.errors else ExitCode.OK
 
 

@@ -53,8 +53,9 @@ def plain(value: object, style: str = "") -> Text:
 
 
 def line(console: Console, message: object, style: str = "", end: str = "\n") -> None:
-    """Print one message as plain text (the only way the UI prints strings)."""
-    console.print(plain(message, style), end=end)
+    """Print one message as plain text (the only way the UI prints strings). A message stays one line: the
+    terminal may wrap it on screen, but no line breaks are added, so logs and pipes get it whole."""
+    console.print(plain(message, style), end=end, soft_wrap=True)
 
 
 def status_text(status: Status) -> Text:
@@ -96,7 +97,7 @@ def outcome(console: Console, result: Outcome, title: str = "") -> None:
     if title:
         text.append(f"{visible(title)}: ", style="bold")
     text.append(visible(result.message))
-    console.print(text)
+    console.print(text, soft_wrap=True)
     if result.checks:
         console.print(checks_table(result.checks))
     for table in result.tables:
