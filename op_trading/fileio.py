@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 TEMP_SUFFIX = ".tmp"
-STALE_AFTER_SECONDS = 60.0  # younger temp files may belong to a write another process is doing right now
+STALE_AFTER_SECONDS = 5.0  # a younger temp file may be another process's write in progress (they take milliseconds)
 
 
 def atomic_write_text(path: Path, text: str, private: bool = False) -> None:

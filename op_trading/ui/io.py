@@ -133,7 +133,7 @@ class TerminalUI(ConsoleUI):
         import questionary
 
         shown = _shown_default(question)
-        message = question.prompt + (f" [{shown}, Enter keeps it]" if shown else "")
+        message = render.visible(question.prompt + (f" [{shown}, Enter keeps it]" if shown else ""))
         if question.help:
             render.line(self.console, question.help, "dim")
         if question.secret:
@@ -141,8 +141,12 @@ class TerminalUI(ConsoleUI):
         elif question.choices and len(question.choices) <= 12:
             default = question.default if question.default in question.choices else None
             prompt = questionary.select(message, choices=list(question.choices), default=default)
-        else:
-            prompt = questionary.text(message)
+        else:  # erased when answered and shown again through the renderer: a URL's password stays masked
+            prompt = questionary.text(message, erase_when_done=True)
+            answer = (_ask_safely(prompt) or "").strip()
+            kept = "(kept)" if question.default else "(empty)"
+            render.line(self.console, f"? {question.prompt}: {answer or kept}", "dim")
+            return answer
         return (_ask_safely(prompt) or "").strip()
 
     def confirm(self, prompt: str, default: bool = False) -> bool:
@@ -242,7 +246,7 @@ def _shown_default(question: Question) -> str:
         from op_trading.config.fields import mask
 
         return mask(question.default) or "set"
-    return question.default
+    return render.visible(question.default)  # URL credentials masked, control characters spelled out
 
 
 class _PlainProgress:
