@@ -142,7 +142,8 @@ class Engine:
 
     def _run_item(self, path: str, node: Leaf | Configure) -> Outcome:
         if isinstance(node, Configure):
-            action, params = resolve("config.edit"), {"fields": node.fields}
+            action, params = resolve("config.edit"), {"fields": node.fields, "only_if": node.only_if,
+                                                      "note": node.note, "save_overrides": node.save_overrides}
         else:
             action, params = resolve(node.action), dict(node.params)
         try:
