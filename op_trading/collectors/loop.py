@@ -27,7 +27,7 @@ from op_trading.market.calendar import to_ist
 log = logging.getLogger(__name__)
 
 TOKEN_EXPIRED_MESSAGE = ("Kite rejected the access token (TokenException): collection stopped. "
-                         "Log in again (Production > Kite token), then restart collection.")
+                         "Log in again (`python op_trading_setup.py run production.login`), then restart collection.")
 MAX_WAITS_KEPT = 10
 MAX_WAIT_SLICE = 3600.0  # re-read the clock at least hourly during long waits (suspend/resume, clock changes)
 

@@ -128,7 +128,7 @@ class Engine:
                 if not state.usable:
                     return f"needs a valid Kite token (token {state.summary}) — Production > Kite Connect authentication setup"
             elif self.ctx.settings.values.get(need) in (None, "", []):
-                return f"needs {need} — run Environment configuration wizard"
+                return f"needs {need}: set it in Setup > Environment configuration wizard"
         return ""
 
     def run_path(self, path: str) -> Outcome:
