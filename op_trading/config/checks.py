@@ -16,16 +16,21 @@ from op_trading import paths
 
 def usable_folder(text: str) -> None:
     """A folder the program can create (when missing) and write in."""
-    folder = paths.resolve(text)
-    _writable_folder(folder, text)
+    try:
+        _writable_folder(paths.resolve(text), _preview(text))
+    except OSError as error:  # e.g. a name longer than the file system allows
+        raise ValueError(f"that path is not usable ({error.strerror or type(error).__name__})") from None
 
 
 def usable_file_location(text: str) -> None:
     """A file path whose folder the program can create and write in, and that is not itself a folder."""
-    target = paths.resolve(text)
-    if target.is_dir():
-        raise ValueError(f"{text} is a folder; give the path of a file")
-    _writable_folder(target.parent, str(Path(text).parent) or ".")
+    try:
+        target = paths.resolve(text)
+        if target.is_dir():
+            raise ValueError(f"{_preview(text)} is a folder; give the path of a file")
+        _writable_folder(target.parent, _preview(str(Path(text).parent)))
+    except OSError as error:
+        raise ValueError(f"that path is not usable ({error.strerror or type(error).__name__})") from None
 
 
 def _writable_folder(folder: Path, shown: str) -> None:
@@ -56,3 +61,7 @@ def _short(path: Path) -> str:
         return str(path.relative_to(paths.project_home()))
     except ValueError:
         return str(path)
+
+
+def _preview(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -226,7 +226,8 @@ def shown_value(f: Field, text: str) -> str:
 def text_preview(f: Field, text: str) -> str:
     if f.secret:
         return "the value entered"
-    return repr(text if len(text) <= 40 else text[:37] + "...")
+    shown = repr(text if len(text) <= 40 else text[:37] + "...")
+    return shown if len(shown) <= 60 else shown[:56] + "...'"  # escapes (\U0002ebe1) make repr long
 
 
 def _fmt(number: float) -> str:

@@ -28,9 +28,10 @@ def describe_bad_input(text: str) -> str:
     """A short, safe rendering of what was typed, for the one-line error message."""
     if _CONTROL.search(text):
         return "control characters"
-    if len(text) > MAX_SHOWN:
-        return f"{text[:MAX_SHOWN]!r}... ({len(text)} characters)"
-    return repr(text)
+    shown = repr(text[:MAX_SHOWN])
+    if len(shown) > 3 * MAX_SHOWN:  # escapes (\U0002ebe1) make a repr long
+        shown = shown[:3 * MAX_SHOWN] + "'"
+    return f"{shown}... ({len(text)} characters)" if len(text) > MAX_SHOWN else shown
 
 
 class ConsoleUI:
