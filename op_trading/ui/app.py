@@ -47,6 +47,10 @@ def run_menus(mode: str | None, overrides: dict[str, str]) -> int:
     if overrides and _refuse_bad_overrides(console, mode, overrides):
         return ExitCode.USAGE
     engine = _engine(_interactive_ui(console), mode, overrides)
+    for message in engine.ctx.settings.errors.values():  # said once, before the menu, not on every screen
+        render.line(console, f"Configuration problem: {message}", "yellow")
+    for message in engine.ctx.settings.warnings:
+        render.line(console, f"Configuration warning: {message}", "yellow")
     try:
         code = engine.browse(mode or "")
     except (Interrupted, KeyboardInterrupt) as stop:
