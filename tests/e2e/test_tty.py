@@ -55,9 +55,7 @@ def test_end_of_input_exits_130(project_home):
 def test_wizard_secret_is_masked_and_saved(project_home):
     secret = "Sup3rSecretApiValue9876"
     screen = Screen(project_home)
-    for step in ("1", "4", "1", "2"):  # Setup > wizard > Kite credentials > Enter API secret
-        screen.expect("Choose 0-")
-        screen.send(step)
+    screen.choose("1", "4", "1", "2")  # Setup > wizard > Kite credentials > Enter API secret
     screen.expect("Kite Connect API secret")
     screen.send(secret)
     screen.expect("saved to")
@@ -76,9 +74,7 @@ def test_wizard_secret_is_masked_and_saved(project_home):
 
 def test_wizard_rejects_bad_value_then_accepts(project_home):
     screen = Screen(project_home)
-    for step in ("1", "4", "4"):  # Setup > wizard > Logging and monitoring
-        screen.expect("Choose 0-")
-        screen.send(step)
+    screen.choose("1", "4", "4")  # Setup > wizard > Logging and monitoring
     screen.expect("Log level")
     screen.send("")  # select prompt: Enter takes the highlighted current value
     screen.expect("Log folder")
@@ -100,9 +96,7 @@ def test_wizard_rejects_bad_value_then_accepts(project_home):
 def test_pasted_escape_sequence_at_a_question_is_harmless(project_home):
     """prompt_toolkit reads "ESC [ 31 m" as a mouse report and its handler used to print a traceback."""
     screen = Screen(project_home)
-    for step in ("1", "4", "3"):  # Setup > wizard > Database: the first question is a text prompt
-        screen.expect("Choose 0-")
-        screen.send(step)
+    screen.choose("1", "4", "3")  # Setup > wizard > Database: the first question is a text prompt
     screen.expect("(STORAGE_SINKS)")
     screen.send("\x1b[31mcsv")
     screen.expect("Data folder")  # the stray sequence was dropped and the rest accepted
@@ -117,9 +111,7 @@ def test_pasted_escape_sequence_at_a_question_is_harmless(project_home):
 
 def test_ctrl_c_at_a_question_goes_back_to_its_menu(project_home):
     screen = Screen(project_home)
-    for step in ("1", "4", "4"):  # Setup > wizard > Logging and monitoring
-        screen.expect("Choose 0-")
-        screen.send(step)
+    screen.choose("1", "4", "4")  # Setup > wizard > Logging and monitoring
     screen.expect("Log level")
     screen.child.sendcontrol("c")
     screen.expect("'Logging and monitoring' cancelled (Ctrl-C)")
