@@ -126,7 +126,8 @@ class Engine:
             if need == "token":
                 state = token_state(self.ctx.settings)
                 if not state.usable:
-                    return f"needs a valid Kite token (token {state.summary}) — Production > Kite Connect authentication setup"
+                    return (f"needs a valid Kite token (token {state.summary}): log in with "
+                            "Production > Kite Connect authentication setup")
             elif self.ctx.settings.values.get(need) in (None, "", []):
                 return f"needs {need}: set it in Setup > Environment configuration wizard"
         return ""

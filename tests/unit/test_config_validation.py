@@ -41,7 +41,8 @@ def test_simulator_faults_the_simulator_takes_are_taken():
 
 
 @pytest.mark.parametrize("name,text", [
-    ("COLLECTION_INTERVAL_SECONDS", "१०"), ("COLLECTION_INTERVAL_SECONDS", "３０"), ("COLLECTION_INTERVAL_SECONDS", "1_0"),
+    ("COLLECTION_INTERVAL_SECONDS", "१०"), ("COLLECTION_INTERVAL_SECONDS", "３０"),
+    ("COLLECTION_INTERVAL_SECONDS", "1_0"),
     ("COLLECTION_INTERVAL_SECONDS", "30.0"), ("COLLECTION_INTERVAL_SECONDS", "1e2"),
     ("IV_RISK_FREE_RATE", "०.०६"), ("IV_RISK_FREE_RATE", "0_1"), ("IV_RISK_FREE_RATE", "inf"),
     ("IV_RISK_FREE_RATE", "nan"), ("STRIKE_OFFSETS", "-2,१,0"), ("PREMARKET_CAPTURE_TIME", "０8:00"),

@@ -24,7 +24,8 @@ def _console():
 def test_outcome_message_checks_tables_and_summary_show_text_as_is(text):
     console, out = _console()
     result = Outcome(Status.WARN, f"msg {text}", checks=(Check(f"name {text}", Status.OK, f"detail {text}"),),
-                     tables=(Table(f"title {text}", (f"col {text}",), ((f"cell {text} {WIDE}",),), caption=f"cap {text}"),))
+                     tables=(Table(f"title {text}", (f"col {text}",), ((f"cell {text} {WIDE}",),),
+                                   caption=f"cap {text}"),))
     render.outcome(console, result, f"item {text}")
     render.summary(console, f"summary {text}", [(f"step {text}", result)])
     shown = out.getvalue()
