@@ -131,7 +131,7 @@ PTY_SAMPLES = ("[/]", "\x1b[31m[bold]x", "\x01\x07१०３０", "x" * 5000)  # 
 def _open_at_prompt(home, prompt):
     """The program started and waiting at the prompt under test (keys typed earlier would meet a terminal that
     prompt_toolkit has not switched to raw mode yet)."""
-    screen = Screen(home, *(("run", RUN_ITEM[prompt]) if prompt in RUN_ITEM else ()), timeout=20)
+    screen = Screen(home, *(("run", RUN_ITEM[prompt]) if prompt in RUN_ITEM else ()), timeout=45)
     for answer in FIRST_ANSWERS.get(prompt, ()):
         screen.expect("?")
         screen.send(answer)
@@ -172,7 +172,7 @@ def test_terminal_prompt_survives_hostile_keys(project_home, prompt):
         screen.child.send(_as_typed(sample, prompt) + "\r")
         # refused (asked again), or accepted: the item's result, or the next question of the item
         seen = screen.child.expect([r"Try again", r"is not a menu number", r"\n(OK|FAILED|WARN|SKIPPED)  ",
-                                    NEXT_QUESTION.get(prompt, "(?!)"), screen.pexpect.EOF], timeout=10)
+                                    NEXT_QUESTION.get(prompt, "(?!)"), screen.pexpect.EOF], timeout=45)
         if seen == 3:  # accepted, the item asks its next question: leave it (Ctrl-C) and start again
             _finish(screen)
             screen = _open_at_prompt(project_home, prompt)
