@@ -176,5 +176,7 @@ def test_terminal_prompt_survives_hostile_keys(project_home, prompt):
         if seen == 3:  # accepted, the item asks its next question: leave it (Ctrl-C) and start again
             _finish(screen)
             screen = _open_at_prompt(project_home, prompt)
+        elif seen in (0, 1):  # refused: wait until it asks again (keys typed earlier meet a cooked terminal)
+            screen.expect(PROMPTS[prompt] or "Choose 0-3:")
     _finish(screen)
     _assert_env_is_valid(project_home)
