@@ -15,5 +15,6 @@ SETUP = Menu("setup", "Setup (First Time)", (
     Leaf("validate", "Validate complete installation", "system.validate",
          help="Configuration, folders, services and one dry collection cycle."),
     Sequence("all", "Run all setup steps automatically",
-             ("requirements", "prerequisites", "structure", "wizard.all", "services", "validate")),
+             ("requirements", "prerequisites", "structure", "wizard.first_time", "services", "validate"),
+             help="Asks only for Kite credentials, data source and storage; the wizard (item 4) changes the rest."),
 ), help="First-time installation on this machine.")

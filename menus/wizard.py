@@ -13,21 +13,29 @@ KITE_CREDENTIALS = Menu("kite", "Kite Connect API credentials", (
     Configure("api_key", "Enter API key", ("KITE_API_KEY",)),
     Configure("api_secret", "Enter API secret", ("KITE_API_SECRET",)),
     Leaf("import", "Import from file", "config.import_credentials",
-         help="Reads api_key and api_secret from a .env, JSON or key=value file."),
+         help="Reads api_key, api_secret, API root, login and redirect URLs from a .env, JSON or key=value file."),
     Leaf("test", "Test connection", "kite.test_connection", requires=("KITE_API_KEY", "token"),
          help="One profile() call and one LTP call, with latency."),
     Sequence("oauth", "Set up OAuth redirect flow", ("redirect", "oauth_check")),
     Leaf("permissions", "Validate permissions", "kite.permissions", requires=("KITE_API_KEY", "token"),
          help="Quote and historical data access of your app."),
     Sequence("complete", "Complete setup", ("api_key", "api_secret", "connection", "oauth", "test", "permissions")),
-    Configure("redirect", "Redirect and login settings",
-              ("KITE_REDIRECT_URL", "KITE_LOGIN_URL", "KITE_LOGIN_TIMEOUT_SECONDS", "OPEN_BROWSER_FOR_LOGIN"),
-              hidden=True),
+    Configure("redirect", "Redirect, login page and API root",
+              ("KITE_REDIRECT_URL", "KITE_LOGIN_URL", "KITE_API_ROOT", "KITE_LOGIN_TIMEOUT_SECONDS",
+               "OPEN_BROWSER_FOR_LOGIN"), hidden=True),
     Leaf("oauth_check", "Check the OAuth redirect setup", "kite.oauth_setup", requires=("KITE_API_KEY",),
          hidden=True),
-    Configure("connection", "Kite API root, timeout and retries",
-              ("KITE_API_ROOT", "KITE_REQUEST_TIMEOUT_SECONDS", "KITE_MAX_RETRIES"), hidden=True),
+    Configure("connection", "Kite request timeout and retries",
+              ("KITE_REQUEST_TIMEOUT_SECONDS", "KITE_MAX_RETRIES"), hidden=True),
 ), help="Credentials of your Kite Connect app (developers.kite.trade > My apps).")
+
+# What a first-time setup must ask; everything else keeps its documented default until changed in the wizard.
+FIRST_TIME = Configure(
+    "first_time", "Kite credentials, data source and storage",
+    ("KITE_API_KEY", "KITE_API_SECRET", "DATA_SOURCE_MODE", "STORAGE_SINKS", "INFLUXDB_URL", "INFLUXDB_TOKEN"),
+    only_if={"INFLUXDB_URL": ("STORAGE_SINKS", "influxdb"), "INFLUXDB_TOKEN": ("STORAGE_SINKS", "influxdb")},
+    note="every other setting keeps its default; change them later in Setup > Environment configuration wizard",
+    save_overrides=True, hidden=True)
 
 WIZARD = Menu("wizard", "Environment configuration wizard", (
     KITE_CREDENTIALS,
@@ -43,4 +51,5 @@ WIZARD = Menu("wizard", "Environment configuration wizard", (
              ("kite.api_key", "kite.api_secret", "kite.connection", "kite.redirect", "monitoring", "database",
               "logging", "data_source", "performance", "analytics", "security", "participants"),
              stop_on_failure=True),
+    FIRST_TIME,
 ), help="Writes .env; Enter keeps the current value.")

@@ -14,7 +14,14 @@ from op_trading.config.settings import Settings, load_settings
 
 
 class Interrupted(Exception):
-    """The user pressed Ctrl-C or closed input; the engine exits with 130 after current writes finish."""
+    """The user pressed Ctrl-C at a menu or closed input; the engine exits with 130 after current writes finish."""
+
+
+class Cancelled(Interrupted):
+    """Ctrl-C at a question: the item stops (what it was asking is not saved) and its menu shows again.
+
+    Where no menu is on screen (`run <item>`, `--auto`) it counts as an interruption like any other (exit 130).
+    """
 
 
 class NoAnswer(Exception):

@@ -1,23 +1,27 @@
-"""Logging to a daily file under LOG_DIR, with every secret value masked before anything is written.
+"""Logging to a daily file under LOG_DIR, with every secret masked before anything is written.
 
-The screen belongs to the UI; logs go only to the file. The folder is created on the first record, not at start-up.
+The screen belongs to the UI; logs go only to the file. The folder is created on the first record, not at start-up,
+owner-only like `.env` (log lines name users, hosts and paths), and so are the files. Secrets are the values of
+secret fields, tokens learnt at run time, and passwords inside any URL (`redis://:pw@host`, `http://u:pw@host`).
+Every line is bounded: a response body pasted into an error cannot make a 100 KB log line.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import logging.handlers
+import os
 from pathlib import Path
 
-from op_trading.config.fields import mask
+from op_trading.config.fields import mask, mask_url_secrets
 
 LOG_NAME = "op_trading.log"
+LOG_LINE_LIMIT = 1000  # characters per line of a record: a message quoting a whole response body is cut
 _OURS = "op_trading_handler"
+PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
 
 
 class SecretFilter(logging.Filter):
-    """Replaces known secret values (api secret, tokens) in the final message with their masked form."""
+    """Masks known secret values and URL passwords in the final message and traceback; bounds the message."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
@@ -27,21 +31,32 @@ class SecretFilter(logging.Filter):
         if secret and len(secret) >= 6 and secret not in self.secrets:
             self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+    def clean(self, text: str) -> str:
+        text = mask_url_secrets(text)
         for secret in self.secrets:
-            message = message.replace(secret, mask(secret))
-        record.msg, record.args = message, None
+            text = text.replace(secret, mask(secret))
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = _cut_lines(self.clean(record.getMessage())), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            for secret in self.secrets:
-                record.exc_text = record.exc_text.replace(secret, mask(secret))
+            record.exc_text = _cut_lines(self.clean(record.exc_text))
         return True
+
+
+def _cut_lines(text: str) -> str:
+    if len(text) <= LOG_LINE_LIMIT:
+        return text
+    return "\n".join(line if len(line) <= LOG_LINE_LIMIT else line[:LOG_LINE_LIMIT - 15] + " ... (cut)"
+                     for line in text.splitlines())
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        import json
+
         entry = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
                  "message": record.getMessage()}
         if record.exc_text:
@@ -49,10 +64,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-class _LazyDailyFile(logging.handlers.TimedRotatingFileHandler):
-    def _open(self):
-        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
-        return super()._open()
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` (and parents) owner-only where the OS has such modes; tighten it when it exists."""
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
+    if os.name == "posix":
+        os.chmod(folder, PRIVATE_FOLDER)
+
+
+def _daily_file_handler(path: Path, backups: int) -> logging.Handler:
+    import logging.handlers  # only when logging starts: the first menu does without it
+
+    class OwnerOnlyDailyFile(logging.handlers.TimedRotatingFileHandler):
+        def _open(self):
+            target = Path(self.baseFilename)
+            make_private_folder(target.parent)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+            descriptor = os.open(target, flags, PRIVATE_FILE)
+            if os.name == "posix":
+                os.chmod(target, PRIVATE_FILE)  # a file made before this rule (or by another umask) is tightened
+            return open(descriptor, "a", encoding=self.encoding, errors=self.errors)
+
+    return OwnerOnlyDailyFile(path, when="midnight", backupCount=backups, encoding="utf-8", delay=True)
 
 
 def setup_logging(settings) -> SecretFilter:
@@ -61,8 +93,7 @@ def setup_logging(settings) -> SecretFilter:
 
     secrets = [settings.texts.get(name, "") for name, f in fields().items() if f.secret]
     secret_filter = SecretFilter(secrets)
-    handler = _LazyDailyFile(settings.path("LOG_DIR") / LOG_NAME, when="midnight",
-                             backupCount=settings["LOG_RETENTION_DAYS"], encoding="utf-8", delay=True)
+    handler = _daily_file_handler(settings.path("LOG_DIR") / LOG_NAME, settings["LOG_RETENTION_DAYS"])
     handler.set_name(_OURS)
     handler.addFilter(secret_filter)
     text_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"

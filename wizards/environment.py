@@ -10,6 +10,9 @@ Mode profiles are defaults, not branches: `profiles={"production": ...}` changes
 from op_trading.config.fields import Field, Section
 
 PRODUCTION = ("production",)
+# Runtime rules beyond a field's kind (see Field.check): the function the runtime itself applies to the value.
+FOLDER = "op_trading.config.checks:usable_folder"
+FILE_LOCATION = "op_trading.config.checks:usable_file_location"
 INDEX_CHOICES = ("NIFTY", "SENSEX", "BANKNIFTY", "FINNIFTY", "MIDCPNIFTY")
 TIMEFRAMES = ("1m", "5m", "15m", "30m", "1h", "1d", "1w")
 
@@ -75,7 +78,7 @@ DATABASE = Section("database", "Database (InfluxDB, infinite retention)", (
           "Comma list of embedded (default, no server), influxdb, csv, json.",
           default="embedded,csv", kind="list", choices=("embedded", "influxdb", "csv", "json")),
     Field("DATA_DIR", "Data folder", "Embedded store, CSV files, spool and caches live here.", default="data",
-          kind="path"),
+          kind="path", check=FOLDER),
     Field("INFLUXDB_URL", "InfluxDB URL (empty = not used)",
           "For example http://localhost:8086 with docker compose. Empty keeps everything embedded.", kind="url"),
     Field("INFLUXDB_TOKEN", "InfluxDB API token", "An all-access or read/write token for the org.", secret=True),
@@ -100,7 +103,7 @@ DATABASE = Section("database", "Database (InfluxDB, infinite retention)", (
 LOGGING = Section("logging", "Logging and monitoring", (
     Field("LOG_LEVEL", "Log level", "", default="INFO", kind="choice",
           choices=("DEBUG", "INFO", "WARNING", "ERROR"), profiles={"development": "DEBUG"}),
-    Field("LOG_DIR", "Log folder", "", default="logs", kind="path"),
+    Field("LOG_DIR", "Log folder", "", default="logs", kind="path", check=FOLDER),
     Field("LOG_FORMAT", "Log format", "text for people, json for log shippers.", default="text", kind="choice",
           choices=("text", "json")),
     Field("LOG_RETENTION_DAYS", "Days of log files to keep", "", default="30", kind="int", minimum=1,
@@ -129,7 +132,7 @@ DATA_SOURCE = Section("data_source", "Data source and market data", (
           maximum=3600),
     Field("SIMULATOR_FAULTS", "Simulator fault injection",
           "Comma list such as 429_burst=3,error_rate=0.1,slow_ms=200,malformed_rate=0.05,token_ttl=600.",
-          pattern=r"[a-z0-9_]+=[0-9.]+(,[a-z0-9_]+=[0-9.]+)*"),
+          pattern=r"[a-z0-9_]+=[0-9.]+(,[a-z0-9_]+=[0-9.]+)*", check="op_trading.sandbox.faults:parse_faults"),
 ))
 
 PERFORMANCE = Section("performance", "Performance optimization", (
@@ -173,7 +176,7 @@ ANALYTICS = Section("analytics", "Options analytics", (
 
 SECURITY = Section("security", "Security and authentication", (
     Field("TOKEN_FILE", "Token store", "Owner-only file holding the access token and its expiry.",
-          default=".secrets/kite_token.json", kind="path"),
+          default=".secrets/kite_token.json", kind="path", check=FILE_LOCATION),
     Field("OPEN_BROWSER_FOR_LOGIN", "Open the browser for Kite login", "Otherwise the login URL is printed.",
           default="true", kind="bool"),
 ))
@@ -186,7 +189,7 @@ PARTICIPANTS = Section("participants", "Participant analysis", (
     Field("ENABLE_PRO_TRADER_ANALYSIS", "Pro traders analysis", "", default="true", kind="bool"),
     Field("ENABLE_CLIENT_ANALYSIS", "Client (retail) analysis", "", default="true", kind="bool"),
     Field("PARTICIPANT_DATA_DIR", "Folder of NSE participant files", "fao_participant_oi/vol_DDMMYYYY.csv.",
-          default="data/participants", kind="path"),
+          default="data/participants", kind="path", check=FOLDER),
     Field("PARTICIPANT_DOWNLOAD_ENABLED", "Download participant files from NSE", "", default="false",
           kind="bool"),
     Field("PARTICIPANT_HISTORY_DAYS", "Participant history to keep (days)", "", default="365", kind="int",

@@ -31,7 +31,7 @@ from op_trading.market.calendar import to_ist
 log = logging.getLogger(__name__)
 
 TOKEN_EXPIRED_MESSAGE = ("Kite rejected the access token (TokenException): collection stopped. "
-                         "Log in again (Production > Kite token), then restart collection.")
+                         "Log in again (`python op_trading_setup.py run production.login`), then restart collection.")
 MAX_WAITS_KEPT = 10
 MAX_FAILURES_IN_A_ROW = 5  # a run of N cycles gives up after this many failed cycles in a row
 MAX_WAIT_SLICE = 3600.0  # re-read the clock at least hourly during long waits (suspend/resume, clock changes)

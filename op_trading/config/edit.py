@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Mapping
 
 from op_trading import paths
-from op_trading.config.envfile import read_env, update_env
-from op_trading.config.fields import Field, FieldError, format_value, generated_value, mask, parse_value
+from op_trading.config.envfile import duplicate_keys, read_env, update_env
+from op_trading.config.fields import (Field, FieldError, format_value, generated_value, mask, parse_value,
+                                      shown_value)
 from op_trading.config.settings import fields as declared_fields
 from op_trading.context import Question, RunContext
 from op_trading.fileio import atomic_write_text
@@ -21,15 +23,39 @@ from op_trading.outcome import Check, ExitCode, Outcome, Status, failed, ok
 EXPLICIT_SOURCES = ("override", "environment")
 
 
-def edit_fields(ctx: RunContext, fields: tuple[str, ...]) -> Outcome:
+def edit_fields(ctx: RunContext, fields: tuple[str, ...], only_if: Mapping[str, tuple[str, str]] | None = None,
+                note: str = "", save_overrides: bool = False) -> Outcome:
+    """Ask `fields` (some only when `only_if` holds) and save what changed; with `save_overrides`, every `--set`
+    value is saved too, asked or not (a headless first-time setup writes what it was given)."""
     definitions = declared_fields()
-    answers = {name: ctx.ui.ask(_question(definitions[name], ctx)) for name in fields}
-    changes = {name: value for name, value in answers.items() if _should_write(ctx, definitions[name], value)}
+    answers: dict[str, str] = {}
+    for name in fields:
+        condition = (only_if or {}).get(name)
+        if condition is None or _holds(condition, answers, ctx, definitions):
+            answers[name] = ctx.ui.ask(_question(definitions[name], ctx))
+    if save_overrides:
+        for name in ctx.overrides:
+            if name in definitions and name not in answers and ctx.settings.sources.get(name) == "override":
+                answers[name] = ctx.settings.texts[name]
+    twice = _duplicated_in_env()  # saved again so that one line remains (a later duplicate would win)
+    changes = {name: value for name, value in answers.items()
+               if _should_write(ctx, definitions[name], value) or (name in twice and definitions[name].persist)}
     path = save(changes)
-    checks = [Check(name, Status.OK, f"{_shown(definitions[name], value)} ({'saved' if name in changes else 'kept'})")
+    checks = [Check(name, Status.OK, f"{_shown(definitions[name], value)} ({_what_happened(name, changes, twice)})")
               for name, value in answers.items()]
     where = f"{len(changes)} saved to {path}" if changes else f"nothing changed in {path}"
-    return ok(where, checks=tuple(checks), data={"changes": sorted(changes)})
+    return ok(f"{where}; {note}" if note else where, checks=tuple(checks), data={"changes": sorted(changes)})
+
+
+def _holds(condition: tuple[str, str], answers: dict[str, str], ctx: RunContext, definitions) -> bool:
+    """Whether another field's value (this walk's answer, else the current setting) is or contains `wanted`."""
+    other, wanted = condition
+    text = answers.get(other, ctx.settings.texts.get(other, ""))
+    try:
+        value = parse_value(definitions[other], text)
+    except FieldError:
+        return False
+    return wanted in value if isinstance(value, list) else value == wanted
 
 
 def save(changes: dict[str, str]) -> Path:
@@ -74,6 +100,22 @@ def _choices(f: Field) -> tuple[str, ...]:
     return ("true", "false") if f.kind == "bool" else ()
 
 
+def _duplicated_in_env() -> dict[str, list[int]]:
+    path = paths.env_file()
+    try:
+        return duplicate_keys(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def _what_happened(name: str, changes: dict[str, str], twice: dict[str, list[int]]) -> str:
+    if name not in changes:
+        return "kept"
+    if name in twice:
+        return f"saved; it was set {len(twice[name])} times in .env, now once"
+    return "saved"
+
+
 def _should_write(ctx: RunContext, f: Field, answer: str) -> bool:
     if not f.persist:
         return False
@@ -81,39 +123,49 @@ def _should_write(ctx: RunContext, f: Field, answer: str) -> bool:
 
 
 def _shown(f: Field, value: str) -> str:
-    if f.secret:
-        return mask(value) or "(empty)"
-    return value or "(empty)"
+    return shown_value(f, value) or ("(empty)" if not f.secret or not value else "****")
 
 
 # -- import Kite credentials -------------------------------------------------------------------------------------
-_KEY_NAMES = {"KITE_API_KEY": ("kite_api_key", "api_key", "apikey"),
-              "KITE_API_SECRET": ("kite_api_secret", "api_secret", "apisecret", "secret")}
+# Setting -> the names it goes by in files people have (our .env, Kite's examples, JSON exports).
+IMPORTED = {"KITE_API_KEY": ("kite_api_key", "api_key", "apikey"),
+            "KITE_API_SECRET": ("kite_api_secret", "api_secret", "apisecret", "secret"),
+            "KITE_API_ROOT": ("kite_api_root", "api_root", "root"),
+            "KITE_LOGIN_URL": ("kite_login_url", "login_url"),
+            "KITE_REDIRECT_URL": ("kite_redirect_url", "redirect_url", "redirect_uri")}
 
 
 def import_credentials(ctx: RunContext, path: str | None = None) -> Outcome:
-    """Read api_key/api_secret from a JSON, .env or key=value file and save them (validated, masked)."""
+    """Read the Kite app's settings (api_key, api_secret, API root, login and redirect URLs) from a JSON, .env or
+    key=value file; every value found is validated like a typed answer, then all are saved at once (masked)."""
     definitions = declared_fields()
     if path is None:
         path = ctx.ui.ask(Question("File with your Kite api_key and api_secret", validate=_readable_file))
-    found = _credentials_in(Path(path).expanduser())
+    try:
+        found = _settings_in(Path(path).expanduser())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return failed(f"cannot read {path}: {getattr(error, 'strerror', None) or type(error).__name__}",
+                      exit_code=ExitCode.USAGE)
     if not found:
-        return failed(f"no api_key/api_secret found in {path}", exit_code=ExitCode.USAGE)
-    for name, value in found.items():
-        error = validator(definitions[name], None)(value)
-        if error:
-            return failed(error, exit_code=ExitCode.USAGE)
+        names = ", ".join(aliases[1] for aliases in IMPORTED.values())
+        return failed(f"none of {names} found in {path}", exit_code=ExitCode.USAGE)
+    problems = [error for name, value in found.items() if (error := validator(definitions[name], None)(value))]
+    if problems:
+        return failed("; ".join(problems) + " (nothing imported)", exit_code=ExitCode.USAGE)
     target = save(found)
-    checks = tuple(Check(name, Status.OK, mask(value)) for name, value in found.items())
-    return ok(f"imported {len(found)} credential(s) into {target}", checks=checks)
+    checks = tuple(Check(name, Status.OK, shown_value(definitions[name], value)) for name, value in found.items())
+    return ok(f"imported {len(found)} setting(s) into {target}", checks=checks)
 
 
 def _readable_file(text: str) -> str | None:
-    path = Path(text).expanduser()
-    return None if path.is_file() else f"{text!r} is not a readable file"
+    try:
+        readable = Path(text).expanduser().is_file()
+    except (OSError, ValueError):  # a name too long for the system, a NUL character
+        readable = False
+    return None if readable else "that is not a readable file; give the path of a .env, JSON or key=value file"
 
 
-def _credentials_in(path: Path) -> dict[str, str]:
+def _settings_in(path: Path) -> dict[str, str]:
     text = path.read_text(encoding="utf-8-sig")
     try:
         raw = json.loads(text)
@@ -122,7 +174,7 @@ def _credentials_in(path: Path) -> dict[str, str]:
         pairs = read_env(path)
     lowered = {key.lower(): value.strip() for key, value in pairs.items() if value and value.strip()}
     found = {}
-    for env_name, aliases in _KEY_NAMES.items():
+    for env_name, aliases in IMPORTED.items():
         for alias in aliases:
             if alias in lowered:
                 found[env_name] = lowered[alias]

@@ -11,8 +11,6 @@ import re
 from pathlib import Path
 from typing import Mapping
 
-from op_trading.fileio import atomic_write_text
-
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 _PLAIN = re.compile(r"^[A-Za-z0-9_./:,@+\-]*$")
 
@@ -34,15 +32,29 @@ def quote(value: str) -> str:
     return f"'{escaped}'"
 
 
+def duplicate_keys(text: str) -> dict[str, list[int]]:
+    """Keys assigned more than once, with their line numbers (1-based). python-dotenv lets the last one count."""
+    seen: dict[str, list[int]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _ASSIGNMENT.match(line)
+        if match:
+            seen.setdefault(match.group(1), []).append(number)
+    return {key: numbers for key, numbers in seen.items() if len(numbers) > 1}
+
+
 def render_updates(old_text: str, updates: Mapping[str, str]) -> str:
-    """The text of the file with the given keys set; other lines untouched."""
+    """The text of the file with the given keys set; other lines untouched.
+
+    A key that was assigned more than once ends up with one line (the first place, with the new value): a later
+    duplicate would otherwise override what was just saved."""
     pending = dict(updates)
     lines = old_text.splitlines()
     for number, line in enumerate(lines):
         match = _ASSIGNMENT.match(line)
-        if match and match.group(1) in pending:
+        if match and match.group(1) in updates:
             key = match.group(1)
-            lines[number] = f"{key}={quote(pending.pop(key))}"
+            lines[number] = f"{key}={quote(pending.pop(key))}" if key in pending else None
+    lines = [line for line in lines if line is not None]
     if pending:
         if lines and lines[-1].strip():
             lines.append("")
@@ -52,6 +64,8 @@ def render_updates(old_text: str, updates: Mapping[str, str]) -> str:
 
 def update_env(path: Path, updates: Mapping[str, str]) -> Path | None:
     """Set keys in a .env file atomically. Returns the backup path when there was a previous file."""
+    from op_trading.fileio import atomic_write_text  # tempfile and shutil are not needed to draw a menu
+
     old_text = path.read_text(encoding="utf-8") if path.exists() else ""
     new_text = render_updates(old_text, updates)
     backup = None

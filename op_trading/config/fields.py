@@ -1,13 +1,18 @@
 """The shape of a configuration field and the one parser every caller uses.
 
-`wizards/environment.py` declares every variable once as a `Field`. The wizard, `--auto`, the runtime settings and
-`env-template.txt` all go through `parse_value`, so a value the wizard accepts is exactly a value the service accepts.
+`wizards/environment.py` declares every variable once as a `Field`. The wizard, `--set`, `.env` loading, the
+runtime settings and `env-template.txt` all go through `parse_value`, so a value the wizard accepts is exactly a
+value the service accepts. A field's validator is its declaration: `kind` (with `minimum`/`maximum`, `choices`,
+`pattern`, `max_length`) plus, where the runtime has its own rules, `check="module:function"` naming the very
+function the runtime uses on the value (imported only when a non-empty value is checked; it raises ValueError
+with a one-line reason). Numbers are ASCII digits only: `int()`/`float()` would take `1_0`, `१०` or `１０`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any, Mapping
 
 KINDS = ("text", "int", "float", "bool", "choice", "list", "int_list", "url", "time", "path")
@@ -15,10 +20,13 @@ MODES = ("setup", "development", "production")
 
 _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off"}
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 # scheme://[user[:password]@]host[:port][/path]; credentials are allowed (redis://:password@host:6379/0)
-_URL = re.compile(r"^(https?|redis|rediss)://([^\s/@]*@)?[^\s/:?#@]+(:\d{1,5})?(/[^\s]*)?$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_URL = re.compile(r"(https?|redis|rediss)://([^\s/@]*@)?[^\s/:?#@]+(:(?P<port>[0-9]{1,5}))?(/[^\s]*)?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+MAX_LENGTH = 1000  # longer than any real value; 5,000 pasted characters are a mistake, not a setting
 
 
 class FieldError(ValueError):
@@ -41,6 +49,8 @@ class Field:
     profiles: Mapping[str, str] = field(default_factory=dict)
     persist: bool = True  # False: taken from --set or the environment, never written to .env
     generate: str = ""  # "token": the wizard offers a fresh random value when none is set
+    check: str = ""  # "module:function" the runtime itself uses on the value; raises ValueError when it is unusable
+    max_length: int = MAX_LENGTH
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -71,10 +81,26 @@ def parse_value(f: Field, text: str) -> Any:
     text = (text or "").strip()
     if _CONTROL.search(text):
         raise FieldError(f"{f.env}: control characters are not allowed")
+    if len(text) > f.max_length:
+        raise FieldError(f"{f.env}: {len(text)} characters is too long (at most {f.max_length})")
     if not text:
         return [] if f.kind in ("list", "int_list") else None
-    parser = _PARSERS[f.kind]
-    return parser(f, text)
+    value = _PARSERS[f.kind](f, text)
+    if f.check:
+        run_check(f, value)
+    return value
+
+
+def run_check(f: Field, value: Any) -> None:
+    """The runtime's own rule for the value (`Field.check`), its complaint turned into one line."""
+    module_name, _, function_name = f.check.partition(":")
+    try:
+        getattr(import_module(module_name), function_name)(value)
+    except FieldError:
+        raise
+    except ValueError as error:
+        reason = (str(error).strip().splitlines() or ["not usable"])[0]
+        raise FieldError(f"{f.env}: {reason}") from None
 
 
 def _text(f: Field, text: str) -> str:
@@ -84,13 +110,11 @@ def _text(f: Field, text: str) -> str:
 
 
 def _number(f: Field, text: str, cast: type) -> float | int:
-    try:
-        value = cast(text)
-    except ValueError:
+    if not (_INT if cast is int else _FLOAT).fullmatch(text):
         noun = "a whole number" if cast is int else "a number"
-        raise FieldError(f"{f.env}: expected {noun}, got {text_preview(f, text)}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise FieldError(f"{f.env}: expected a finite number")
+        hint = " (digits 0-9 only)" if any(c.isdigit() and not c.isascii() or c == "_" for c in text) else ""
+        raise FieldError(f"{f.env}: expected {noun}{hint}, got {text_preview(f, text)}")
+    value = cast(text)
     if f.minimum is not None and value < f.minimum:
         raise FieldError(f"{f.env}: must be at least {_fmt(f.minimum)}")
     if f.maximum is not None and value > f.maximum:
@@ -125,13 +149,16 @@ def _int_list(f: Field, text: str) -> list[int]:
 
 
 def _url(f: Field, text: str) -> str:
-    if not _URL.match(text):
+    match = _URL.fullmatch(text)
+    if not match:
         raise FieldError(f"{f.env}: expected a URL such as {f.default or 'http://127.0.0.1:8086'}")
+    if match.group("port") and not 0 < int(match.group("port")) <= 65535:
+        raise FieldError(f"{f.env}: port {match.group('port')} is not a port (1-65535)")
     return text.rstrip("/") if text.count("/") > 2 and text.endswith("/") else text
 
 
 def _time(f: Field, text: str) -> str:
-    if not _TIME.match(text):
+    if not _TIME.fullmatch(text):
         raise FieldError(f"{f.env}: expected a time as HH:MM (24-hour), got {text_preview(f, text)}")
     return text
 
@@ -177,10 +204,40 @@ def mask(value: str | None) -> str:
     return "****" + value[-4:] if len(value) >= 12 else "****"
 
 
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}://)([^\s/?#@]*)@")
+_SECRET_QUERY = re.compile(r"(?i)([?&;](?:password|passwd|pwd|token|secret|api_?key|access_token|auth)=)([^&#\s]+)")
+
+
+def mask_url_secrets(text: str) -> str:
+    """Any text with the credentials inside URLs masked: ``redis://:pw@host`` -> ``redis://:****@host``,
+    ``http://user:pw@host`` -> ``http://user:****@host``, ``https://token@host`` -> ``https://****@host``, and
+    ``?token=...``/``?password=...`` query values. Used for the screen, summaries and log lines alike."""
+    if "://" not in text and "=" not in text:
+        return text
+    text = _URL_USERINFO.sub(_masked_userinfo, text)
+    return _SECRET_QUERY.sub(lambda match: match.group(1) + "****", text)
+
+
+def _masked_userinfo(match: re.Match) -> str:
+    scheme, userinfo = match.group(1), match.group(2)
+    if not userinfo:
+        return match.group(0)
+    user, has_password, _ = userinfo.partition(":")
+    return f"{scheme}{user}:****@" if has_password else f"{scheme}****@"
+
+
+def shown_value(f: Field, text: str) -> str:
+    """How a field's value may appear on screen or in a log: secrets masked, URL credentials masked."""
+    if f.secret:
+        return mask(text)
+    return mask_url_secrets(text)
+
+
 def text_preview(f: Field, text: str) -> str:
     if f.secret:
         return "the value entered"
-    return repr(text if len(text) <= 40 else text[:37] + "...")
+    shown = repr(text if len(text) <= 40 else text[:37] + "...")
+    return shown if len(shown) <= 60 else shown[:56] + "...'"  # escapes (\U0002ebe1) make repr long
 
 
 def _fmt(number: float) -> str:

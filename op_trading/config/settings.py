@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from op_trading import paths
-from op_trading.config.fields import Field, FieldError, mask, parse_value
+from op_trading.config.fields import Field, FieldError, parse_value, shown_value
 
 SOURCES = ("override", "environment", ".env", "profile", "default")
+# How a source is named in messages: the user typed `--set`, not "override".
+SOURCE_NAMES = {"override": "--set", "environment": "the environment", ".env": ".env", "profile": "the mode profile",
+                "default": "the default"}
 
 
 @dataclass
@@ -27,7 +30,8 @@ class Settings:
     values: dict[str, Any]
     texts: dict[str, str]
     sources: dict[str, str]
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # name -> one line ending in "(from --set)" etc.
+    warnings: list[str] = field(default_factory=list)  # usable but worth fixing (e.g. a key twice in .env)
 
     def __getitem__(self, name: str) -> Any:
         if name not in self.values:
@@ -49,8 +53,7 @@ class Settings:
 
     def shown(self, name: str) -> str:
         """The value as it may appear on screen or in a log: secrets masked."""
-        text = self.texts.get(name, "")
-        return mask(text) if fields()[name].secret else text
+        return shown_value(fields()[name], self.texts.get(name, ""))
 
     def with_overrides(self, overrides: Mapping[str, str]) -> "Settings":
         return load_settings(self.mode, {**self._overrides, **overrides}, self._env_path)
@@ -68,25 +71,42 @@ def fields() -> dict[str, Field]:
 def load_settings(mode: str | None = None, overrides: Mapping[str, str] | None = None,
                   env_path: Path | None = None) -> Settings:
     """Resolve every declared setting. Invalid values are kept out of `values` and reported in `errors`."""
-    from op_trading.config.envfile import read_env
-
     overrides = dict(overrides or {})
     env_path = env_path or paths.env_file()
-    dotenv = read_env(env_path)
-    layers = (("override", overrides), ("environment", os.environ), (".env", dotenv))
     settings = Settings(mode, {}, {}, {}, _overrides=overrides, _env_path=env_path)
+    dotenv = _read_dotenv(env_path, settings)
+    layers = (("override", overrides), ("environment", os.environ), (".env", dotenv))
     for name, f in fields().items():
         text, source = _first_value(f, mode, layers)
         try:
             value = parse_value(f, text)
         except FieldError as error:
-            settings.errors[name] = str(error)
+            settings.errors[name] = f"{error} (from {SOURCE_NAMES[source]})"
             text, source = f.default_for(mode), "default"
             value = parse_value(f, text)
         settings.values[name], settings.texts[name], settings.sources[name] = value, text, source
     for name, message in cross_field_problems(settings.values, mode):
         settings.errors.setdefault(name, message)
     return settings
+
+
+def _read_dotenv(env_path: Path, settings: Settings) -> dict[str, str]:
+    """The .env values; an unreadable file is a configuration error, a key set twice a warning (last one counts)."""
+    from op_trading.config.envfile import duplicate_keys, read_env
+
+    if not env_path.exists():
+        return {}
+    try:
+        values = read_env(env_path)
+        text = env_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        settings.errors[".env"] = f"cannot read {env_path} ({reason}); fix or remove it"
+        return {}
+    for key, lines in duplicate_keys(text).items():
+        settings.warnings.append(f"{key} is set {len(lines)} times in .env (lines {', '.join(map(str, lines))}); "
+                                 "the last one counts. Saving it in the wizard keeps one line.")
+    return values
 
 
 def cross_field_problems(values: Mapping[str, Any], mode: str | None) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from op_trading.context import Question
 from op_trading.kite.errors import InvalidToken, KiteError, KiteSetupError, LoginError, LoginTimeout, PortBusy
 from op_trading.kite.tokens import TokenRecord, state_of, token_state
-from op_trading.outcome import ExitCode, Outcome, Status, failed, from_checks, ok, skipped
+from op_trading.outcome import Check, ExitCode, Outcome, Status, failed, from_checks, ok, skipped
 
 MANUAL_TRIES = 3
 NEEDS_PERSON = ("a Kite login needs a person at a browser: run the Production menu interactively, or pass "
@@ -46,11 +46,14 @@ def manual_token(ctx, **params) -> Outcome:
     given = settings["KITE_ACCESS_TOKEN"]
     if ctx.auto and not given:
         return skipped("no access token given (--set KITE_ACCESS_TOKEN=<token>)")
-    question = Question("Kite access token", secret=True, validate=_problem_of(check_access_token_format),
-                        help="From your own Kite login; it is checked with Kite before it is saved.")
+    question = Question("Kite access token", secret=True, validate=_empty_or(check_access_token_format),
+                        help="From your own Kite login; it is checked with Kite before it is saved. "
+                             "Enter with nothing typed goes back.")
     error: KiteError | None = None
     for _ in range(1 if given or ctx.auto else MANUAL_TRIES):
         text = given or ctx.ui.ask(question)
+        if not text:
+            return skipped("no token entered; the stored token is unchanged")
         try:
             return _stored("Access token verified and stored", verify_and_store_access_token(settings, text))
         except InvalidToken as rejected:
@@ -89,7 +92,30 @@ def oauth_setup(ctx, **params) -> Outcome:
     """Wizard > Kite credentials > Set up OAuth redirect flow (the check after the redirect settings)."""
     from op_trading.kite.verify import check_oauth_setup
 
-    return _report(check_oauth_setup(ctx.settings), "Kite login redirect setup", ctx.settings, needs_token=False)
+    checks = check_oauth_setup(ctx.settings) + [api_root_check(ctx.settings)]
+    return _report(checks, "Kite login redirect setup", ctx.settings, needs_token=False)
+
+
+def api_root_check(settings) -> Check:
+    """KITE_API_ROOT shown and tried: any HTTP answer means the token exchange after login can reach it."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    root = settings["KITE_API_ROOT"]
+    shown = settings.shown("KITE_API_ROOT")
+    hint = "KITE_API_ROOT is https://api.kite.trade for real data, the simulator's URL for offline work"
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(root, timeout=min(settings["KITE_REQUEST_TIMEOUT_SECONDS"], 10)) as answer:
+            status = answer.status
+    except urllib.error.HTTPError as answer:  # an error page is still an answer from that server
+        status = answer.code
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or error
+        return Check("API root", Status.WARN, f"{shown} did not answer ({reason}); {hint}")
+    ms = (time.perf_counter() - started) * 1000
+    return Check("API root", Status.OK, f"{shown} answers (HTTP {status}, {ms:.0f} ms)")
 
 
 def permissions(ctx, **params) -> Outcome:
@@ -146,6 +172,12 @@ def _wait_for_redirect(catcher, ui) -> str | None:
         except LoginTimeout as timeout:
             ui.notify(str(timeout))
             return None
+
+
+def _empty_or(check):
+    """Like _problem_of, but an empty answer is accepted (it means: go back)."""
+    problem_of = _problem_of(check)
+    return lambda text: None if not text else problem_of(text)
 
 
 def _problem_of(check):

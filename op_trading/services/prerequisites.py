@@ -3,6 +3,7 @@ optional servers (InfluxDB, Redis), found or not, with how to get them."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from importlib import metadata
@@ -24,7 +25,10 @@ PIP_TIMEOUT_SECONDS = 900
 def check_prerequisites(ctx) -> Outcome:
     checks, missing = package_checks()
     if missing:
-        checks.append(install(ctx, missing))
+        installed = install(ctx, missing)
+        if installed.status is Status.OK:
+            checks, missing = package_checks()  # what is installed now, not what was missing before
+        checks.append(installed)
     checks.extend(server_checks(ctx.settings))
     return from_checks(checks, "all required packages present" if not missing else "packages checked")
 
@@ -65,6 +69,7 @@ def install(ctx, requirements: list[str]) -> Check:
     if result.returncode != 0:
         last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
         return Check("install", Status.FAILED, f"pip exited {result.returncode}: {last[0]}")
+    importlib.invalidate_caches()  # the finders cached the folder listings from before pip ran
     still_missing = package_checks()[1]
     if still_missing:
         return Check("install", Status.FAILED, "pip finished but still missing: " + ", ".join(still_missing))

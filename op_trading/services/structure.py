@@ -28,9 +28,10 @@ def project_folders(settings) -> list[Path]:
 
 def create_structure(ctx) -> Outcome:
     checks = []
-    secrets_folder = ctx.settings.path("TOKEN_FILE").parent
+    # Owner-only like .env: the token folder holds secrets, log lines name users, hosts and paths.
+    private = {ctx.settings.path("TOKEN_FILE").parent, ctx.settings.path("LOG_DIR")}
     for folder in project_folders(ctx.settings):
-        checks.append(_ensure(folder, private=folder == secrets_folder))
+        checks.append(_ensure(folder, private=folder in private))
     created = sum(1 for check in checks if check.detail.startswith("created"))
     return from_checks(checks, f"{created} folder(s) created, {len(checks) - created} already there")
 

@@ -16,13 +16,13 @@ from op_trading.outcome import Check, Outcome, Status, from_checks
 MIN_PYTHON = (3, 11)
 MIN_MEMORY_GB = 2.0
 MIN_FREE_DISK_GB = 2.0
-# Port, what uses it, and whether something already listening there is good news.
-PORTS = ((8086, "InfluxDB", True), (6379, "Redis", True), (5000, "Kite login redirect", False),
-         (8000, "metrics endpoint", False))
+# Servers the product talks to: something listening on their port is good news (default ports when not configured).
+SERVER_PORTS = (("INFLUXDB_URL", 8086, "InfluxDB"), ("REDIS_URL", 6379, "Redis"))
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "0.0.0.0")
 
 
 def check_requirements(ctx) -> Outcome:
-    checks = [python_version(), operating_system(), cpu_cores(), memory(), free_disk(), *ports(),
+    checks = [python_version(), operating_system(), cpu_cores(), memory(), free_disk(), *ports(ctx.settings),
               docker_engine(), clock()]
     return from_checks(checks, "system requirements checked")
 
@@ -87,9 +87,51 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def ports() -> list[Check]:
+def configured_ports(settings) -> list[tuple[int, str, bool]]:
+    """(port, what uses it, whether something listening there is good news) from the current settings.
+
+    The ports the product serves: every `*_PORT` setting in the wizard definitions that is switched on (a new port
+    field is checked without touching this code) and the port of the Kite login redirect. The servers it uses:
+    InfluxDB and Redis at their configured local address, or their default ports when not configured."""
+    from op_trading.config.settings import fields
+
+    wanted: list[tuple[int, str, bool]] = []
+    simulated = settings.get("DATA_SOURCE_MODE") == "mock" or settings.get("MOCK_FALLBACK_ENABLED")
+    for name, f in fields().items():
+        if name == "SIMULATOR_PORT" and not simulated:
+            continue  # live data only: the local simulator does not run
+        if name.endswith("_PORT") and f.kind == "int" and settings.get(name, 0) > 0:
+            wanted.append((settings[name], f"{f.prompt.split(' (')[0]} ({name})", False))
+    redirect = _local_port(settings.get("KITE_REDIRECT_URL", ""))
+    if redirect:
+        wanted.append((redirect, "Kite login redirect (KITE_REDIRECT_URL)", False))
+    for name, default, server in SERVER_PORTS:
+        url = settings.get(name, "")
+        port = _local_port(url) if url else default
+        if port:
+            wanted.append((port, f"{server} ({name})" if url else server, True))
+    unique: dict[int, tuple[int, str, bool]] = {}
+    for port, purpose, good in wanted:
+        unique.setdefault(port, (port, purpose, good))
+    return list(unique.values())
+
+
+def _local_port(url: str) -> int | None:
+    """The port of a URL on this machine (None for another host or no URL)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.hostname not in LOCAL_HOSTS:
+            return None
+        return parts.port or {"http": 80, "https": 443, "redis": 6379, "rediss": 6379}.get(parts.scheme)
+    except ValueError:
+        return None
+
+
+def ports(settings) -> list[Check]:
     checks = []
-    for port, purpose, listening_is_good in PORTS:
+    for port, purpose, listening_is_good in configured_ports(settings):
         if not port_in_use(port):
             checks.append(Check(f"Port {port}", Status.OK, f"free for {purpose}"))
         elif listening_is_good:

@@ -21,6 +21,7 @@ def validate_installation(ctx) -> Outcome:
 
 def config_checks(settings, mode: str | None) -> list[Check]:
     checks = [Check(name, Status.FAILED, message) for name, message in settings.errors.items()]
+    checks += [Check(".env", Status.WARN, message) for message in settings.warnings]
     checks += [Check(name, Status.FAILED, f"required for {mode} mode; run the Environment configuration wizard")
                for name in settings.missing(mode)]
     if mode == "production" and settings["DATA_SOURCE_MODE"] == "mock":

@@ -21,28 +21,61 @@ def _interactive_ui(console) -> ConsoleUI:
 
 def _engine(ui, mode, overrides, auto=False):
     from menus import ROOT
-    from op_trading.logs import setup_logging
     from op_trading.ui.engine import Engine
 
     engine = Engine(ROOT, ui, mode, overrides, auto)
-    setup_logging(engine.ctx.settings)
+    _remove_leftovers(engine.ctx.settings)
     return engine
 
 
+def _remove_leftovers(settings) -> None:
+    """Temporary files a killed write left beside `.env` or the token store (they may hold a secret)."""
+    from op_trading import paths
+    from op_trading.fileio import remove_stale_temp_files
+
+    for folder in {paths.project_home(), settings.path("TOKEN_FILE").parent}:
+        remove_stale_temp_files(folder)
+
+
 def _interrupted(console, reason: str) -> ExitCode:
-    console.print(f"\nInterrupted ({reason}). Nothing half-written was left behind.")
+    render.line(console, f"\nInterrupted ({reason}). Nothing half-written was left behind.")
     return ExitCode.INTERRUPTED
 
 
 def run_menus(mode: str | None, overrides: dict[str, str]) -> int:
     console = _console()
+    if overrides and _refuse_bad_overrides(console, mode, overrides):
+        return ExitCode.USAGE
     engine = _engine(_interactive_ui(console), mode, overrides)
+    for message in engine.ctx.settings.errors.values():  # said once, before the menu, not on every screen
+        render.line(console, f"Configuration problem: {message}", "yellow")
+    for message in engine.ctx.settings.warnings:
+        render.line(console, f"Configuration warning: {message}", "yellow")
     try:
         code = engine.browse(mode or "")
     except (Interrupted, KeyboardInterrupt) as stop:
         return _interrupted(console, str(stop) or "Ctrl-C")
-    console.print("Bye.")
+    render.line(console, "Bye.")
     return code
+
+
+def _refuse_bad_overrides(console, mode: str | None, overrides: dict[str, str]) -> bool:
+    """`--set` values that are unknown or invalid, one line each; True when there were any."""
+    from op_trading.config.settings import load_settings, unknown_override_keys
+
+    problems = [f"--set {key}: not a known setting (see env-template.txt)" for key in unknown_override_keys(overrides)]
+    settings = load_settings(mode, overrides)
+    problems += [message for name, message in settings.errors.items() if name in overrides]
+    for problem in problems:
+        render.line(console, f"Configuration problem: {problem}")
+    return bool(problems)
+
+
+def _show_warnings(console, mode: str | None, overrides: dict[str, str]) -> None:
+    from op_trading.config.settings import load_settings
+
+    for message in load_settings(mode, overrides).warnings:
+        render.line(console, f"Configuration warning: {message}")
 
 
 def configuration_problems(mode: str | None, overrides: dict[str, str]) -> list[str]:
@@ -51,7 +84,7 @@ def configuration_problems(mode: str | None, overrides: dict[str, str]) -> list[
 
     problems = [f"--set {key}: not a known setting (see env-template.txt)" for key in unknown_override_keys(overrides)]
     settings = load_settings(mode, overrides)
-    problems += [f"{message} (from {settings.sources.get(name, '?')})" for name, message in settings.errors.items()]
+    problems += list(settings.errors.values())
     problems += [f"{name} is required for {mode} mode: pass --set {name}=... or put it in .env"
                  for name in settings.missing(mode)]
     return problems
@@ -61,10 +94,11 @@ def run_auto(mode: str, overrides: dict[str, str]) -> int:
     console = _console()
     problems = configuration_problems(mode, overrides)
     if problems:
-        console.print(f"Cannot run {mode} --auto; fix these first:")
+        render.line(console, f"Cannot run {mode} --auto; fix these first:")
         for problem in problems:
-            console.print(f"  - {problem}")
+            render.line(console, f"  - {problem}")
         return ExitCode.USAGE
+    _show_warnings(console, mode, overrides)
     engine = _engine(HeadlessUI(console), mode, overrides, auto=True)
     try:
         result = engine.run_path(f"{mode}.all")
@@ -82,17 +116,20 @@ def run_one(path: str, overrides: dict[str, str], auto: bool) -> int:
     try:
         node = find(ROOT, path)
     except KeyError:
-        console.print(f"No item {path!r}; `python op_trading_setup.py tree` lists them.")
+        render.line(console, f"No item {path!r}; `python op_trading_setup.py tree` lists them.")
         return ExitCode.USAGE
     if isinstance(node, Menu):
-        console.print(f"{path!r} is a menu; run one of its items (see `tree`).")
+        render.line(console, f"{path!r} is a menu; run one of its items (see `tree`).")
         return ExitCode.USAGE
     mode = path.split(".", 1)[0]
+    mode = mode if mode in ("setup", "development", "production") else None
+    if overrides and _refuse_bad_overrides(console, mode, overrides):
+        return ExitCode.USAGE
     ui = HeadlessUI(console) if auto else _interactive_ui(console)
-    engine = _engine(ui, mode if mode in ("setup", "development", "production") else None, overrides, auto)
+    engine = _engine(ui, mode, overrides, auto)
     reason = engine.unmet(node)
     if reason:
-        console.print(f"'{node.title}' is not available: {reason}.")
+        render.line(console, f"'{node.title}' is not available: {reason}.")
         return ExitCode.USAGE
     try:
         result = engine.run_path(path)
@@ -109,9 +146,11 @@ def collect_command(cycles: int | None, mode: str | None, overrides: dict[str, s
     problems = configuration_problems(mode, overrides)
     if problems:
         for problem in problems:
-            console.print(f"Configuration problem: {problem}")
+            render.line(console, f"Configuration problem: {problem}")
         return ExitCode.USAGE
+    _show_warnings(console, mode, overrides)
     engine = _engine(HeadlessUI(console), mode, overrides, auto=True)
+    engine.start_logging()
     result = collect(engine.ctx, cycles=cycles)
     render.outcome(console, result, "collect")
     return result.code()
@@ -127,7 +166,9 @@ def print_tree() -> int:
         for number, item in enumerate(visible(menu), start=1):
             item_path = f"{path}.{item.id}" if path else item.id
             label = f"{numbers}{number}"
-            console.print(f"{'  ' * depth}{label:<8} {item.title}  [dim]({item_path})[/]")
+            text = render.plain(f"{'  ' * depth}{label:<8} {item.title}  ")
+            text.append(render.visible(f"({item_path})"), style="dim")
+            console.print(text)
             if isinstance(item, Menu):
                 show(item, f"{label}.", item_path, depth + 1)
 
@@ -141,10 +182,13 @@ def print_status() -> int:
 
     console = _console()
     settings = load_settings()
-    console.print(f"Kite token: {token_summary(settings)}")
-    console.print(f"Data source: {settings['DATA_SOURCE_MODE']}; storage: {', '.join(settings['STORAGE_SINKS'])}")
+    render.line(console, f"Kite token: {token_summary(settings)}")
+    storage = ", ".join(settings["STORAGE_SINKS"])
+    render.line(console, f"Data source: {settings['DATA_SOURCE_MODE']}; storage: {storage}")
     for message in settings.errors.values():
-        console.print(f"Configuration problem: {message}")
+        render.line(console, f"Configuration problem: {message}")
+    for message in settings.warnings:
+        render.line(console, f"Configuration warning: {message}")
     return ExitCode.FAILED if settings.errors else ExitCode.OK
 
 

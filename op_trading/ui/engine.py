@@ -12,7 +12,7 @@ import re
 from op_trading import PRODUCT_NAME, __version__
 from op_trading.actions import resolve
 from op_trading.config.settings import load_settings
-from op_trading.context import Interrupted, NoAnswer, RunContext
+from op_trading.context import Cancelled, Interrupted, NoAnswer, RunContext
 from op_trading.kite.tokens import token_state
 from op_trading.outcome import ExitCode, Outcome, Status, failed, skipped
 from op_trading.ui import render
@@ -30,6 +30,15 @@ class Engine:
         self.root = root
         self.ui = ui
         self.ctx = RunContext(mode, load_settings(mode, overrides), ui, auto, dict(overrides or {}))
+        self._logging = False
+
+    def start_logging(self) -> None:
+        """Log to LOG_DIR from the first item that runs on (drawing menus logs nothing and needs no log file)."""
+        if not self._logging:
+            from op_trading.logs import setup_logging
+
+            setup_logging(self.ctx.settings)
+            self._logging = True
 
     # -- interactive -------------------------------------------------------------------------------------------
     def browse(self, start: str = "") -> ExitCode:
@@ -53,9 +62,13 @@ class Engine:
                 continue
             reason = self.unmet(item)
             if reason:
-                self.ui.notify(f"[yellow]'{item.title}' is not available: {reason}.[/]")
+                self.ui.notify(f"'{item.title}' is not available: {reason}.", "yellow")
                 continue
-            result = self.run_path(item_path)
+            try:
+                result = self.run_path(item_path)
+            except Cancelled:
+                self.ui.notify(f"'{item.title}' cancelled (Ctrl-C); nothing it was asking was saved.", "yellow")
+                continue
             if not isinstance(item, Sequence):
                 render.outcome(self.ui.console, result, item.title)
 
@@ -64,11 +77,14 @@ class Engine:
         count = len(items)
         self._show(menu, items, at_root, with_header=True)
         while True:
-            text = self.ui.read_line(f"Choose 0-{count}: ")
+            try:
+                text = self.ui.read_line(f"Choose 0-{count}: ")
+            except Cancelled:  # Ctrl-C at a menu leaves the program (exit 130); at a question it only goes back
+                raise Interrupted("Ctrl-C") from None
             stripped = text.strip()
             if _NUMBER.fullmatch(stripped) and int(stripped) <= count:
                 return int(stripped)
-            self.ui.notify(f"[yellow]{self._bad_choice(stripped, count)}[/]")
+            self.ui.notify(self._bad_choice(stripped, count), "yellow")
             self._show(menu, items, at_root, with_header=False)
 
     @staticmethod
@@ -110,12 +126,14 @@ class Engine:
             if need == "token":
                 state = token_state(self.ctx.settings)
                 if not state.usable:
-                    return f"needs a valid Kite token (token {state.summary}) — Production > Kite Connect authentication setup"
+                    return (f"needs a valid Kite token (token {state.summary}): log in with "
+                            "Production > Kite Connect authentication setup")
             elif self.ctx.settings.values.get(need) in (None, "", []):
-                return f"needs {need} — run Environment configuration wizard"
+                return f"needs {need}: set it in Setup > Environment configuration wizard"
         return ""
 
     def run_path(self, path: str) -> Outcome:
+        self.start_logging()
         node = find(self.root, path)
         if isinstance(node, Menu):
             raise ValueError(f"{path} is a menu, not an item that runs")
@@ -125,7 +143,8 @@ class Engine:
 
     def _run_item(self, path: str, node: Leaf | Configure) -> Outcome:
         if isinstance(node, Configure):
-            action, params = resolve("config.edit"), {"fields": node.fields}
+            action, params = resolve("config.edit"), {"fields": node.fields, "only_if": node.only_if,
+                                                      "note": node.note, "save_overrides": node.save_overrides}
         else:
             action, params = resolve(node.action), dict(node.params)
         try:

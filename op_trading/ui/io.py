@@ -2,7 +2,8 @@
 
 All four share `ConsoleUI`'s rendering; they differ only in where answers come from. Menu choices are always a
 plain line (a number then Enter). Field questions use questionary on a real terminal (masked secrets, defaults) and
-plain lines otherwise. Ctrl-C and end of input become `Interrupted`, which the engine turns into exit 130.
+plain lines otherwise. Ctrl-C at a question becomes `Cancelled` (the engine goes back to the menu); end of input
+becomes `Interrupted`, which the engine turns into exit 130.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Callable, Iterator
 
 from rich.console import Console
 
-from op_trading.context import Interrupted, NoAnswer, Question
+from op_trading.context import Cancelled, Interrupted, NoAnswer, Question
 from op_trading.ui import render
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -27,9 +28,10 @@ def describe_bad_input(text: str) -> str:
     """A short, safe rendering of what was typed, for the one-line error message."""
     if _CONTROL.search(text):
         return "control characters"
-    if len(text) > MAX_SHOWN:
-        return f"{text[:MAX_SHOWN]!r}... ({len(text)} characters)"
-    return repr(text)
+    shown = repr(text[:MAX_SHOWN])
+    if len(shown) > 3 * MAX_SHOWN:  # escapes (\U0002ebe1) make a repr long
+        shown = shown[:3 * MAX_SHOWN] + "'"
+    return f"{shown}... ({len(text)} characters)" if len(text) > MAX_SHOWN else shown
 
 
 class ConsoleUI:
@@ -43,11 +45,12 @@ class ConsoleUI:
 
     # -- input -------------------------------------------------------------------------------------------------
     def read_line(self, prompt: str, secret: bool = False) -> str:
-        self.console.print(prompt, end="")
+        render.line(self.console, prompt, end="")
         try:
             line = self.stdin.readline()
         except KeyboardInterrupt:
-            raise Interrupted("interrupted") from None
+            self.console.print()
+            raise Cancelled("Ctrl-C") from None
         if line == "":
             self.console.print()
             raise Interrupted("input closed")
@@ -63,15 +66,15 @@ class ConsoleUI:
             error = question.validate(answer) if question.validate else None
             if error is None:
                 return answer
-            self.console.print(f"[yellow]{error}[/] Try again (Ctrl-C to leave).")
+            render.line(self.console, f"{error} Try again (Ctrl-C goes back).", "yellow")
 
     def _ask_once(self, question: Question) -> str:
         shown = _shown_default(question)
         suffix = f" [{shown}]" if shown else ""
         if question.help:
-            self.console.print(f"[dim]{question.help}[/]")
+            render.line(self.console, question.help, "dim")
         if question.choices:
-            self.console.print(f"[dim]One of: {', '.join(question.choices)}[/]")
+            render.line(self.console, f"One of: {', '.join(question.choices)}", "dim")
         return self.read_line(f"{question.prompt}{suffix}: ", secret=question.secret).strip()
 
     def confirm(self, prompt: str, default: bool = False) -> bool:
@@ -84,33 +87,32 @@ class ConsoleUI:
                 return True
             if answer in ("n", "no"):
                 return False
-            self.console.print("[yellow]Please answer y or n.[/]")
+            render.line(self.console, "Please answer y or n.", "yellow")
 
     # -- output ------------------------------------------------------------------------------------------------
-    def notify(self, message: str) -> None:
-        self.console.print(message)
+    def notify(self, message: str, style: str = "") -> None:
+        render.line(self.console, message, style)
 
     @contextmanager
     def progress(self, description: str, total: float | None = None) -> Iterator[Any]:
         if not self.console.is_terminal:
-            self.console.print(f"{description} ...")
+            render.line(self.console, f"{description} ...")
             yield _PlainProgress(self.console)
             return
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
+        columns = [SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn()]
         with Progress(*columns, console=self.console, transient=True) as bar:
-            task = bar.add_task(description, total=total)
+            task = bar.add_task(render.visible(description), total=total)
             yield _RichProgress(bar, task)
 
     def live(self, frame: Callable[[], Any], refresh_seconds: float, stop: Callable[[], bool] | None = None) -> bool:
         from rich.console import Group
         from rich.live import Live
-        from rich.text import Text
 
         def renderable():
             result = frame()
-            line = render.status_text(result.status) + Text("  " + result.message)
+            line = render.status_text(result.status) + render.plain("  " + result.message)
             return Group(line, *(render.checks_table(result.checks) for _ in (0,) if result.checks),
                          *(render.rich_table(t) for t in result.tables))
 
@@ -120,7 +122,7 @@ class ConsoleUI:
                     _sleep_until(stop, refresh_seconds)
                     live.update(renderable(), refresh=True)
         except KeyboardInterrupt:
-            self.console.print("[dim]Stopped (Ctrl-C).[/]")
+            render.line(self.console, "Stopped (Ctrl-C).", "dim")
             return True
         return False
 
@@ -132,29 +134,48 @@ class TerminalUI(ConsoleUI):
         import questionary
 
         shown = _shown_default(question)
-        message = question.prompt + (f" [{shown}, Enter keeps it]" if shown else "")
+        message = render.visible(question.prompt + (f" [{shown}, Enter keeps it]" if shown else ""))
         if question.help:
-            self.console.print(f"[dim]{question.help}[/]")
+            render.line(self.console, question.help, "dim")
         if question.secret:
             prompt = questionary.password(message)
         elif question.choices and len(question.choices) <= 12:
             default = question.default if question.default in question.choices else None
             prompt = questionary.select(message, choices=list(question.choices), default=default)
-        else:
-            prompt = questionary.text(message)
-        try:
-            answer = prompt.unsafe_ask()
-        except (KeyboardInterrupt, EOFError):
-            raise Interrupted("interrupted") from None
-        return (answer or "").strip()
+        else:  # erased when answered and shown again through the renderer: a URL's password stays masked
+            prompt = questionary.text(message, erase_when_done=True)
+            answer = (_ask_safely(prompt) or "").strip()
+            kept = "(kept)" if question.default else "(empty)"
+            render.line(self.console, f"? {question.prompt}: {answer or kept}", "dim")
+            return answer
+        return (_ask_safely(prompt) or "").strip()
 
     def confirm(self, prompt: str, default: bool = False) -> bool:
         import questionary
 
-        try:
-            return bool(questionary.confirm(prompt, default=default).unsafe_ask())
-        except (KeyboardInterrupt, EOFError):
-            raise Interrupted("interrupted") from None
+        return bool(_ask_safely(questionary.confirm(prompt, default=default)))
+
+
+def _ask_safely(prompt) -> Any:
+    """Run a questionary prompt: Ctrl-C cancels the item, end of input interrupts, typed escapes stay harmless.
+
+    Mouse reporting is never switched on, so an "ESC [ 31 m" that reaches prompt_toolkit was typed or pasted; its
+    parser reads such text as a mouse report whose default handler raises and prints a traceback. Our binding for
+    mouse reports takes precedence over the default one and ignores them.
+    """
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+    from prompt_toolkit.keys import Keys
+
+    ignore_mouse = KeyBindings()
+    ignore_mouse.add(Keys.Vt100MouseEvent)(lambda event: None)
+    application = prompt.application
+    application.key_bindings = merge_key_bindings([b for b in (application.key_bindings, ignore_mouse) if b])
+    try:
+        return prompt.unsafe_ask()
+    except KeyboardInterrupt:
+        raise Cancelled("Ctrl-C") from None
+    except EOFError:
+        raise Interrupted("input closed") from None
 
 
 class HeadlessUI(ConsoleUI):
@@ -186,7 +207,7 @@ class HeadlessUI(ConsoleUI):
                     render.outcome(self.console, frame())
                     return False
         except KeyboardInterrupt:
-            self.console.print("Stopped (interrupt).")
+            render.line(self.console, "Stopped (interrupt).")
             return True
 
 
@@ -200,12 +221,12 @@ class ScriptedUI(ConsoleUI):
 
     def read_line(self, prompt: str, secret: bool = False) -> str:
         self.prompts.append(prompt)
-        self.console.print(prompt, end="")
+        render.line(self.console, prompt, end="")
         if not self.answers:
             self.console.print()
             raise Interrupted("input closed")
         answer = self.answers.pop(0)
-        self.console.print("****" if secret else answer)
+        render.line(self.console, "****" if secret else answer)
         return answer
 
 
@@ -226,7 +247,7 @@ def _shown_default(question: Question) -> str:
         from op_trading.config.fields import mask
 
         return mask(question.default) or "set"
-    return question.default
+    return render.visible(question.default)  # URL credentials masked, control characters spelled out
 
 
 class _PlainProgress:
@@ -237,7 +258,7 @@ class _PlainProgress:
         pass
 
     def describe(self, text: str) -> None:
-        self.console.print(f"  {text}")
+        render.line(self.console, f"  {text}")
 
 
 class _RichProgress:
@@ -248,4 +269,4 @@ class _RichProgress:
         self.bar.advance(self.task, steps)
 
     def describe(self, text: str) -> None:
-        self.bar.update(self.task, description=text)
+        self.bar.update(self.task, description=render.visible(text))

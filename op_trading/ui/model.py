@@ -26,13 +26,21 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Configure:
-    """An item that asks the given wizard fields (current value kept on Enter) and writes them to `.env`."""
+    """An item that asks the given wizard fields (current value kept on Enter) and writes them to `.env`.
+
+    `only_if` asks a field only when another field's value (answered just before, else the current setting)
+    is or contains a given value: ``{"INFLUXDB_URL": ("STORAGE_SINKS", "influxdb")}``. `note` is added to the
+    item's result, e.g. where to change the settings it did not ask.
+    """
 
     id: str
     title: str
     fields: tuple[str, ...]
     help: str = ""
     hidden: bool = False
+    only_if: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    note: str = ""
+    save_overrides: bool = False  # also save every `--set` value, asked or not
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,12 @@ class Screen:
     def send(self, line: str) -> None:
         self.child.send(line + "\r")
 
+    def choose(self, *numbers: str) -> None:
+        """Walk down the menus: at each `Choose 0-N:` prompt, the next number."""
+        for number in numbers:
+            self.expect("Choose 0-")
+            self.send(number)
+
     def exit_status(self) -> int:
         self.child.expect(self.pexpect.EOF)
         self.child.close()

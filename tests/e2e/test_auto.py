@@ -88,3 +88,26 @@ def test_development_auto_runs_the_mock_environment(project_home):
     assert "Simulator quotes [MOCK DATA]" in result.stdout and "Index overview" in result.stdout
     assert "NIFTY 50" in result.stdout and "mock data environment works" in result.stdout
     assert any((project_home / "data" / "csv_data").rglob("*.csv"))
+
+
+def test_bad_set_values_and_an_unusable_data_dir_are_one_line_each(project_home):
+    (project_home / "afile").write_text("x", encoding="utf-8")
+    result = run_app(project_home, "collect", "--cycles", "1", "--set", "DATA_DIR=afile/sub", "--set",
+                     "SIMULATOR_FAULTS=nonsense=1", "--set", "COLLECTION_INTERVAL_SECONDS=१०")
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("Configuration problem:")]
+    assert len(lines) == 3 and all(line.endswith("(from --set)") for line in lines), result.stdout
+    assert "DATA_DIR: afile/sub cannot be created" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_bad_set_value_with_the_menus_is_refused_before_they_open(project_home):
+    result = run_app(project_home, "--mode", "setup", "--set", "SIMULATOR_SPEED=fast", stdin="0\n0\n")
+    assert result.returncode == 2
+    assert "Configuration problem: SIMULATOR_SPEED: expected a number, got 'fast' (from --set)" in result.stdout
+
+
+def test_key_twice_in_env_is_reported_by_auto_runs(project_home):
+    (project_home / ".env").write_text("LOG_LEVEL=INFO\nLOG_LEVEL=ERROR\n", encoding="utf-8")
+    result = run_app(project_home, "status")
+    assert "Configuration warning: LOG_LEVEL is set 2 times in .env (lines 1, 2); the last one counts" in result.stdout

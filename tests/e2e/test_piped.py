@@ -43,3 +43,25 @@ def test_usage_errors_exit_2(project_home):
     assert run_app(project_home, "--auto").returncode == 2
     assert run_app(project_home, "--mode", "nope").returncode == 2
     assert run_app(project_home, "--mode", "setup", "--auto", "--set", "NOEQUALS").returncode == 2
+
+
+def test_markup_typed_at_the_menu_is_one_line_and_exit_0(project_home):
+    result = run_app(project_home, stdin="[/]\n0\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    messages = [line for line in result.stdout.splitlines() if "is not a menu number" in line]
+    assert messages == ["'[/]' is not a menu number: type a number from 0 to 3 and press Enter."]
+    assert "Traceback" not in result.stdout + result.stderr and not result.stderr
+
+
+def test_lowercase_default_shows_in_a_piped_prompt(project_home):
+    result = run_app(project_home, stdin="1\n4\n5\n\n0\n0\n0\n")  # Setup > wizard > Data source: first question
+    assert "(DATA_SOURCE_MODE) [mock]:" in result.stdout, result.stdout[-3000:]
+
+
+def test_configuration_problems_are_said_once_before_the_menu(project_home):
+    (project_home / ".env").write_text("SIMULATOR_FAULTS=nonsense=1\nLOG_LEVEL=INFO\nLOG_LEVEL=DEBUG\n",
+                                       encoding="utf-8")
+    result = run_app(project_home, stdin="0\n")
+    assert result.returncode == 0
+    assert result.stdout.count("Configuration problem: SIMULATOR_FAULTS: unknown fault 'nonsense=1'") == 1
+    assert "(from .env)" in result.stdout and "Configuration warning: LOG_LEVEL is set 2 times" in result.stdout

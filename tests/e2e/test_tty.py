@@ -55,9 +55,7 @@ def test_end_of_input_exits_130(project_home):
 def test_wizard_secret_is_masked_and_saved(project_home):
     secret = "Sup3rSecretApiValue9876"
     screen = Screen(project_home)
-    for step in ("1", "4", "1", "2"):  # Setup > wizard > Kite credentials > Enter API secret
-        screen.expect("Choose 0-")
-        screen.send(step)
+    screen.choose("1", "4", "1", "2")  # Setup > wizard > Kite credentials > Enter API secret
     screen.expect("Kite Connect API secret")
     screen.send(secret)
     screen.expect("saved to")
@@ -76,9 +74,7 @@ def test_wizard_secret_is_masked_and_saved(project_home):
 
 def test_wizard_rejects_bad_value_then_accepts(project_home):
     screen = Screen(project_home)
-    for step in ("1", "4", "4"):  # Setup > wizard > Logging and monitoring
-        screen.expect("Choose 0-")
-        screen.send(step)
+    screen.choose("1", "4", "4")  # Setup > wizard > Logging and monitoring
     screen.expect("Log level")
     screen.send("")  # select prompt: Enter takes the highlighted current value
     screen.expect("Log folder")
@@ -95,3 +91,34 @@ def test_wizard_rejects_bad_value_then_accepts(project_home):
     screen.child.sendcontrol("c")
     assert screen.exit_status() == 130
     assert "LOG_RETENTION_DAYS=14" in (project_home / ".env").read_text(encoding="utf-8")
+
+
+def test_pasted_escape_sequence_at_a_question_is_harmless(project_home):
+    """prompt_toolkit reads "ESC [ 31 m" as a mouse report and its handler used to print a traceback."""
+    screen = Screen(project_home)
+    screen.choose("1", "4", "3")  # Setup > wizard > Database: the first question is a text prompt
+    screen.expect("(STORAGE_SINKS)")
+    screen.send("\x1b[31mcsv")
+    screen.expect("Data folder")  # the stray sequence was dropped and the rest accepted
+    screen.child.sendcontrol("c")
+    screen.expect("cancelled (Ctrl-C)")
+    screen.expect("Choose 0-10:")
+    screen.child.sendcontrol("c")
+    assert screen.exit_status() == 130
+    assert "Traceback" not in screen.transcript and "Unhandled exception" not in screen.transcript
+    assert not (project_home / ".env").exists()  # cancelled before the end: nothing was written
+
+
+def test_ctrl_c_at_a_question_goes_back_to_its_menu(project_home):
+    screen = Screen(project_home)
+    screen.choose("1", "4", "4")  # Setup > wizard > Logging and monitoring
+    screen.expect("Log level")
+    screen.child.sendcontrol("c")
+    screen.expect("'Logging and monitoring' cancelled (Ctrl-C)")
+    screen.expect("Choose 0-10:")  # the wizard menu again, the program still running
+    screen.send("0")
+    screen.expect("Choose 0-7:")
+    screen.child.sendcontrol("c")  # at a menu Ctrl-C still leaves
+    screen.expect("Interrupted")
+    assert screen.exit_status() == 130
+    assert "Traceback" not in screen.transcript

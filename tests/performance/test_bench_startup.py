@@ -12,4 +12,5 @@ def test_startup_benchmark_prints_figures():
 
     text = report(measure(runs=2))
     print(text)
-    assert "main menu on a pty" in text and "median s" in text and "target:" in text
+    assert "main menu on a pty" in text and "rich-only menu on a pty" in text and "median s" in text
+    assert "main menu / rich-only menu" in text and "target <= 1.7x" in text

@@ -66,3 +66,32 @@ def test_all_runs_every_category_and_the_command_is_an_argument_list(fake_tests)
 def test_unknown_category_is_refused(fake_tests):
     ctx, _ = context()
     assert runner.run_category(ctx, "everything").status is Status.FAILED
+
+
+SKIPPING = ("import pytest\n\ndef test_runs():\n    pass\n\n"
+            "@pytest.mark.skip(reason='needs a real Kite session (KITE_API_KEY and a token)')\n"
+            "def test_live():\n    pass\n")
+BENCHMARK = "def test_bench():\n    print('case    median s')\n    print('fast    0.123')\n"
+
+
+def test_skipped_tests_are_listed_with_their_reason(fake_tests):
+    (fake_tests / "live" / "test_live.py").write_text(SKIPPING)
+    ctx, _ = context()
+    result = runner.run_category(ctx, "live")
+    assert result.status is Status.OK and "skip reasons below" in result.message
+    skipped = [table for table in result.tables if table.title == "Skipped tests"]
+    assert skipped and skipped[0].rows[0][1:] == (1, "needs a real Kite session (KITE_API_KEY and a token)")
+    assert skipped[0].rows[0][0].startswith("tests/live/test_live.py") or "test_live.py" in skipped[0].rows[0][0]
+
+
+def test_what_benchmarks_print_is_shown(fake_tests):
+    (fake_tests / "performance" / "test_bench.py").write_text(BENCHMARK + PASSING)
+    ctx, out = context()
+    result = runner.run_category(ctx, "performance")
+    from op_trading.ui.render import outcome
+
+    outcome(ctx.ui.console, result, "Performance")
+    printed = [table for table in result.tables if table.title == "Printed by test_bench"]
+    assert printed and printed[0].rows == (("case    median s",), ("fast    0.123",))
+    assert "fast    0.123" in out.getvalue()
+    assert not [table for table in result.tables if table.title == "Printed by test_one"]  # printed nothing
