@@ -25,7 +25,7 @@ SECONDS_PER_DAY = 86_400
 Confirm = Callable[[str, bool], bool]  # (question, default answer) -> yes?
 DOWNSAMPLE_EVERY = "5m"
 DOWNSAMPLE_MEASUREMENTS = ("chain_metrics", "index_overview")
-FIX_HINT = "answer yes when Production > Perform all system checks and validations asks, or run " \
+FIX_HINT = "answer yes to the question of Production > Perform all system checks and validations, or run " \
            "`python op_trading_setup.py run production.checks --auto`"
 
 

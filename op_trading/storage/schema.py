@@ -245,7 +245,7 @@ PREMARKET = MeasurementSpec(
               ("previous_close", "gap: previous close")))
 
 INSTALL_CHECK = MeasurementSpec(
-    "install_check", "Setup > Validate (write and read-back probe)", "when validated",
+    "install_check", "Setup > Validate complete installation (write and read-back probe)", "when validated",
     (TagSpec("check", "probe name", ("validate",)),), _fields("integer", "", ("ok", "1")), embedded_only=True)
 
 MEASUREMENTS: dict[str, MeasurementSpec] = {spec.name: spec for spec in (
