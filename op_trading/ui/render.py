@@ -97,7 +97,7 @@ def outcome(console: Console, result: Outcome, title: str = "") -> None:
     if title:
         text.append(f"{visible(title)}: ", style="bold")
     text.append(visible(result.message))
-    console.print(text, soft_wrap=True)
+    console.print(text)  # wrapped at word boundaries to the width (a number never breaks mid-digit)
     if result.checks:
         console.print(checks_table(result.checks))
     for table in result.tables:

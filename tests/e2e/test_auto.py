@@ -10,6 +10,7 @@ import pytest
 
 from op_trading.config.envfile import read_env
 from tests.e2e.helpers import ENTRY, app_env, run_app
+from tests.support import free_port
 
 
 def test_setup_auto_in_a_fresh_folder_then_again(project_home):
@@ -59,7 +60,8 @@ def simulator():
 def test_production_auto_verifies_and_stores_a_given_token_then_runs_until_interrupted(project_home, simulator):
     token = simulator.issue_access_token()
     sets = {"KITE_API_KEY": simulator.api_key, "KITE_API_SECRET": simulator.api_secret,
-            "KITE_API_ROOT": simulator.url, "KITE_ACCESS_TOKEN": token, "METRICS_PORT": "0"}
+            "KITE_API_ROOT": simulator.url, "KITE_ACCESS_TOKEN": token, "METRICS_PORT": "0",
+            "API_PORT": str(free_port())}  # the API face starts too: never on a fixed port another test may hold
     argv = [sys.executable, ENTRY, "--mode", "production", "--auto"]
     for key, value in sets.items():
         argv += ["--set", f"{key}={value}"]
