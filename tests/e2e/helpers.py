@@ -55,6 +55,12 @@ class Screen:
             self.expect("Choose 0-")
             self.send(number)
 
+    def interrupt_at_menu(self) -> None:
+        """Ctrl-C once the menu asks again: sent while the questionary prompt is still tearing down, the byte lands
+        in a raw-mode terminal, is never turned into SIGINT and the menu waits for a line that never comes."""
+        self.expect("Choose 0-")
+        self.child.sendcontrol("c")
+
     def exit_status(self) -> int:
         self.child.expect(self.pexpect.EOF)
         self.child.close()

@@ -65,7 +65,7 @@ def test_wizard_secret_is_masked_and_saved(project_home):
     screen.expect("****9876, Enter keeps it")
     screen.send("")
     screen.expect("(kept)")
-    screen.child.sendcontrol("c")
+    screen.interrupt_at_menu()
     assert screen.exit_status() == 130
     assert secret not in screen.transcript
     env = (project_home / ".env").read_text(encoding="utf-8")
@@ -88,7 +88,7 @@ def test_wizard_rejects_bad_value_then_accepts(project_home):
     screen.expect("Save raw quote responses")
     screen.send("")
     screen.expect("saved to")
-    screen.child.sendcontrol("c")
+    screen.interrupt_at_menu()
     assert screen.exit_status() == 130
     assert "LOG_RETENTION_DAYS=14" in (project_home / ".env").read_text(encoding="utf-8")
 
