@@ -59,11 +59,23 @@ class RateLimiter:
             return slot - now
 
     def acquire(self, endpoint: str) -> float:
-        """Wait for a slot of the class; returns the seconds waited."""
+        """Wait for a slot of the class; returns the seconds waited.
+
+        The next slot counts from when this call really goes out, not from when it was scheduled: on a loaded
+        machine the sleep (or the thread's turn afterwards) overruns, and scheduled-time spacing would then let
+        the following call go out less than one interval after this one.
+        """
         delay = self.reserve(endpoint)
         if delay > 0:
             self._sleep(delay)
+        self._sent(endpoint)
         return delay
+
+    def _sent(self, endpoint: str) -> None:
+        with self._lock:
+            after = self._clock() + self.interval(endpoint)
+            if after > self._next_free.get(endpoint, 0.0):
+                self._next_free[endpoint] = after
 
     def note_rate_limited(self, endpoint: str) -> int:
         """Count a 429 of the class; returns how many arrived in a row (across all callers)."""

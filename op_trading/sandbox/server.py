@@ -89,8 +89,10 @@ class Sandbox:
                 from op_trading.sandbox.quotes import QuoteMaker
 
                 market = MarketModel(self.seed)
+                from op_trading.sandbox.answers import QuoteAnswers
+
                 quotes = QuoteMaker(market, self.seed)
-                self._models = (market, quotes, CandleMaker(market, quotes))
+                self._models = (market, quotes, CandleMaker(market, quotes), QuoteAnswers(quotes))
             return self._models
 
     @property
@@ -104,6 +106,10 @@ class Sandbox:
     @property
     def candles(self):
         return self._market_models()[2]
+
+    @property
+    def answers(self):
+        return self._market_models()[3]
 
     def universe(self, on: date | None = None):
         """The instrument dump of the simulated date (strikes centred on the previous session's close)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cached_property
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 from urllib.parse import parse_qs, urlsplit
@@ -27,7 +28,7 @@ class Request:
     headers: Mapping[str, str]
     body: bytes = b""
     path: str = ""
-    query: dict[str, list[str]] = field(default_factory=dict)
+    query_text: str = ""  # the raw query string; `query` parses it when a handler first asks
     form: dict[str, list[str]] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)  # path parameters of the matched route
     session: object = None  # the authenticated session, set before a Kite handler runs
@@ -35,9 +36,14 @@ class Request:
     def __post_init__(self) -> None:
         parts = urlsplit(self.target)
         self.path = parts.path.rstrip("/") or "/"
-        self.query = parse_qs(parts.query, keep_blank_values=True)
+        self.query_text = parts.query
         if self.body and self.is_form():
             self.form = parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+
+    @cached_property
+    def query(self) -> dict[str, list[str]]:
+        """Parsed on first use: a repeated quote request is answered from cache without parsing 500 names."""
+        return parse_qs(self.query_text, keep_blank_values=True)
 
     def is_form(self) -> bool:
         return "x-www-form-urlencoded" in (self.headers.get("Content-Type") or "")

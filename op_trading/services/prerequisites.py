@@ -12,8 +12,8 @@ from op_trading.outcome import Check, Outcome, Status, from_checks
 
 # Distribution name -> minimum version; the same list as setup.cfg's install_requires (a test keeps them equal).
 REQUIRED = {
-    "rich": "13.7", "questionary": "2.0", "typer": "0.12", "kiteconnect": "5.0", "influxdb-client": "1.40",
-    "redis": "5.0", "python-dotenv": "1.0", "numpy": "1.26", "scipy": "1.11", "pytest": "8.0", "pexpect": "4.9",
+    "rich": "13.7", "questionary": "2.0", "typer": "0.15.4", "kiteconnect": "5.0", "influxdb-client": "1.40",
+    "redis": "5.0", "python-dotenv": "1.0", "numpy": "1.26", "scipy": "1.11", "pytest": "8.0", "pytest-xdist": "3.5", "pexpect": "4.9",
     "hypothesis": "6.100", "pyyaml": "6.0", "promql-parser": "0.12",
     # the HTTP face (API, WebSocket streams, dashboard) and its browser tests
     "fastapi": "0.115", "uvicorn": "0.35", "websockets": "13.0", "prometheus-client": "0.20",

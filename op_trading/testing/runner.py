@@ -17,7 +17,8 @@ from pathlib import Path
 from op_trading.outcome import Outcome, Table, failed, ok, skipped
 
 CATEGORIES = ("unit", "integration", "performance", "chaos", "property", "live", "mock", "participant")
-_RESULT = re.compile(r"::\S.*? (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b")
+# `tests/x.py::test PASSED` (one process) or `[gw0] [ 5%] PASSED tests/x.py::test` (pytest-xdist workers)
+_RESULT = re.compile(r"(?:^(\S+::\S.*?) |\] )(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b(?: (\S+::\S+))?")
 _TOTALS = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed|deselected)")
 _SKIP = re.compile(r"SKIPPED \[(\d+)\] (\S+?): (.*)")
 _SECTION = re.compile(r"([=_-])\1+ (.+?) \1+$")
@@ -31,8 +32,11 @@ def tests_root() -> Path:
 
 def pytest_command(category: str, root: Path) -> list[str]:
     targets = [str(root)] if category == "all" else [str(root / category)]
-    # -r fEsP: failures, errors, skips with their reasons, and what passing tests printed (benchmark figures)
-    return [sys.executable, "-m", "pytest", *targets, "-v", "--color=no", "-p", "no:cacheprovider", "-rfEsP"]
+    # -r fEsP: failures, errors, skips with their reasons, and what passing tests printed (benchmark figures).
+    # Benchmarks run in one process (-n 0): parallel workers would measure each other; the rest run in parallel.
+    workers = ["-n", "0"] if category == "performance" else []
+    return [sys.executable, "-m", "pytest", *targets, "-v", "--color=no", "-p", "no:cacheprovider", "-rfEsP",
+            *workers]
 
 
 def run_category(ctx, category: str) -> Outcome:
@@ -110,10 +114,10 @@ def _run(ctx, command: list[str], cwd: Path, category: str) -> tuple[Counter, li
                 lines.append(line)
                 result = _RESULT.search(line)
                 if result:
-                    outcome = result.group(1).lower()
+                    outcome = result.group(2).lower()
                     seen[outcome] += 1
                     if outcome in ("failed", "error"):
-                        failures.append(line.split(" ", 1)[0])
+                        failures.append(result.group(1) or result.group(3) or line)
                     progress.advance()
                     progress.describe(f"{category}: {sum(seen.values())} run, {seen['failed'] + seen['error']} failed")
                 if line.startswith("=") and _TOTALS.search(line):

@@ -31,7 +31,9 @@ def run_app(home: Path, *args: str, stdin: str | None = None, timeout: float = 1
 class Screen:
     """A pexpect session with readable failures: expected text, and the whole transcript so far."""
 
-    def __init__(self, home: Path, *args: str, timeout: float = 15, **extra: str) -> None:
+    # 60 s: a loaded machine (parallel workers, CI) can take many seconds to start Python and draw a screen;
+    # a generous timeout only slows a test that fails anyway
+    def __init__(self, home: Path, *args: str, timeout: float = 60, **extra: str) -> None:
         import pexpect
 
         self.pexpect = pexpect

@@ -24,7 +24,7 @@ def test_manual_token_wrong_then_right(project_home, simulator):
         encoding="utf-8")
     good = simulator.issue_access_token()
     wrong = "WrongToken" + "x" * 22
-    screen = Screen(project_home, "--mode", "production", timeout=30)
+    screen = Screen(project_home, "--mode", "production", timeout=60)
     screen.expect("token:")  # label and value are styled apart: expect them one after the other
     screen.expect("missing")
     screen.expect("Choose 0-9:")

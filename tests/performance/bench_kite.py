@@ -5,7 +5,9 @@ Prints one line per figure:
 - the cost of `call()` (limiter + retry bookkeeping) over a bare client call, rate limits off on both sides;
 - paced quote calls with the simulator enforcing Kite's limits: achieved rate and 429s met (target 0);
 - the same quote calls sent unpaced: how many the simulator refuses (what the limiter saves us from);
-- one profile() call through a 3-answer 429 burst: attempts and seconds until it succeeds.
+- one profile() call through a 3-answer 429 burst: attempts and seconds until it succeeds;
+- the official client's own cost per quote answer (`--batch` instruments): kiteconnect's `quote()` against the
+  product's `raw_quote` (the same request, without the client's timestamp parsing), and that parsing alone.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from kiteconnect import KiteConnect  # noqa: E402
 from kiteconnect import exceptions as kex  # noqa: E402
 
-from op_trading.kite.client import KiteCaller  # noqa: E402
+from op_trading.kite.client import KiteCaller, raw_quote  # noqa: E402
 from op_trading.kite.ratelimit import HISTORICAL, OTHER, QUOTE, RateLimiter  # noqa: E402
 from op_trading.kite.retry import RetryPolicy  # noqa: E402
 from op_trading.sandbox import Sandbox  # noqa: E402
@@ -85,8 +87,28 @@ def burst(cooldown: float) -> list[tuple[str, float, str]]:
             ("429 burst of 3: time to success", elapsed, "s")]
 
 
-def run(calls: int, quotes: int, cooldown: float) -> list[tuple[str, float, str]]:
-    return overhead(calls) + pacing(quotes) + burst(cooldown)
+def parsing(batch: int, repeats: int) -> list[tuple[str, float, str]]:
+    """What kiteconnect spends on an answer beyond HTTP: quote() vs raw_quote(), interleaved, best of each."""
+    import copy
+
+    with Sandbox(port=0, seed=42, speed=0, rate_limits=False, start_at="2026-11-20 11:00") as box:
+        kite = client(box)
+        rows = kite.instruments("NFO")
+        names = [f"NFO:{r['tradingsymbol']}" for r in rows if r["instrument_type"] in ("CE", "PE")][:batch]
+        full, raw = [], []
+        for _ in range(repeats):  # interleaved: machine load hits both sides alike
+            full.append(per_call_ms(lambda: kite.quote(names), 1))
+            raw.append(per_call_ms(lambda: raw_quote(kite, names), 1))
+        answer = raw_quote(kite, names)
+        copies = [copy.deepcopy(answer) for _ in range(repeats)]
+        parse = min(per_call_ms(lambda: {k: kite._format_response(v) for k, v in c.items()}, 1) for c in copies)
+    return [(f"quote() x{len(names)}, official client", min(full), "ms/call"),
+            (f"raw_quote() x{len(names)}, same request", min(raw), "ms/call"),
+            (f"client timestamp parsing x{len(names)}", parse, "ms/answer")]
+
+
+def run(calls: int, quotes: int, cooldown: float, batch: int = 500) -> list[tuple[str, float, str]]:
+    return overhead(calls) + pacing(quotes) + burst(cooldown) + parsing(batch, 5)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quotes", type=int, default=5)
     parser.add_argument("--cooldown", type=float, default=RetryPolicy().cooldown_seconds,
                         help="seconds of the cool-down after three 429s in a row (the product's default)")
+    parser.add_argument("--batch", type=int, default=500, help="instruments per quote answer for the parsing figures")
     args = parser.parse_args(argv)
-    for name, value, unit in run(args.calls, args.quotes, args.cooldown):
+    for name, value, unit in run(args.calls, args.quotes, args.cooldown, args.batch):
         print(f"{name:<38} {value:>12,.2f} {unit}")
     return 0
 

@@ -84,3 +84,12 @@ def test_shared_limiter_is_one_per_root_and_api_key():
     assert shared_limiter("http://127.0.0.1:1", "key-a") is first
     assert shared_limiter("http://127.0.0.1:1", "key-b") is not first
     assert shared_limiter("http://127.0.0.1:2", "key-a") is not first
+
+
+def test_an_overrunning_sleep_pushes_the_next_slot_back():
+    """On a loaded machine a sleep lasts longer than asked; the next call still waits a full interval after it."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=lambda seconds: clock.sleep(seconds + 0.4))
+    times = sent_times(limiter, clock, QUOTE, 4)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= limiter.interval(QUOTE)
