@@ -38,6 +38,8 @@ STRIKE_GRID = {"NIFTY": (50, 50, 100, 20), "BANKNIFTY": (100, 25, 500, 12), "FIN
                "MIDCPNIFTY": (25, 30, 50, 15), "SENSEX": (100, 50, 500, 10)}
 TOKEN_BLOCK = {"NIFTY": 0, "BANKNIFTY": 1, "FINNIFTY": 2, "MIDCPNIFTY": 3, "SENSEX": 0}  # per options exchange
 TICK = 0.05
+# Futures tick sizes as in Kite's dumps (e.g. NFO/BFO 2026-08-17): NIFTY and FINNIFTY 0.1, BANKNIFTY 0.2, the rest 0.05
+FUTURE_TICK = {"NIFTY": 0.1, "FINNIFTY": 0.1, "BANKNIFTY": 0.2, "MIDCPNIFTY": 0.05, "SENSEX": 0.05}
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def derivative_rows(index: Index, on: date, reference: float) -> list[Instrument
                                   strike, TICK, lot, kind, f"{exchange}-OPT", exchange, index.key, not monthly))
     for expiry in calendar.monthly_expiries(index, on, calendar.MONTHLY_CONTRACTS):
         rows.append(_make(_future_exchange_token(index, expiry), future_symbol(underlying, expiry), underlying,
-                          expiry, 0.0, TICK, lot_size(underlying, expiry), "FUT", f"{exchange}-FUT", exchange,
+                          expiry, 0.0, FUTURE_TICK[underlying], lot_size(underlying, expiry), "FUT", f"{exchange}-FUT", exchange,
                           index.key))
     return rows
 

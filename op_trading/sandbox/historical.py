@@ -104,7 +104,7 @@ class CandleMaker:
         at_open, at_close = step_time(day, begin), step_time(day, finish)
         prices = [value(opening, at_open, vix_open), value(high, at_close, vix_close),
                   value(low, at_close, vix_close), value(closing, at_close, vix_close)]
-        prices = [pricing.to_tick(p) for p in prices]
+        prices = [pricing.to_tick(p, instrument.tick_size) for p in prices]
         return [prices[0], max(prices), min(prices), prices[3]]
 
     def _volume(self, instrument, day, begin, finish) -> int:

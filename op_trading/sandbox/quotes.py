@@ -90,11 +90,11 @@ class QuoteMaker:
             ohlc = {"open": round(prices.open, 2), "high": round(prices.high, 2), "low": round(prices.low, 2),
                     "close": round(prices.close, 2)}
             return last, ohlc, prices, None
-        rng = self._rng(instrument, moment)
-        bid, ask = self._best_bid_ask(prices.last, rng, instrument.instrument_type == "FUT")
-        last = pricing.to_tick(bid + rng.randint(0, round((ask - bid) / TICK)) * TICK) if bid else ask
-        ohlc = {"open": pricing.to_tick(prices.open), "high": max(pricing.to_tick(prices.high), last),
-                "low": min(pricing.to_tick(prices.low), last), "close": pricing.to_tick(prices.close)}
+        rng, tick = self._rng(instrument, moment), instrument.tick_size
+        bid, ask = self._best_bid_ask(prices.last, rng, instrument.instrument_type == "FUT", tick)
+        last = pricing.to_tick(bid + rng.randint(0, round((ask - bid) / tick)) * tick, tick) if bid else ask
+        ohlc = {"open": pricing.to_tick(prices.open, tick), "high": max(pricing.to_tick(prices.high, tick), last),
+                "low": min(pricing.to_tick(prices.low, tick), last), "close": pricing.to_tick(prices.close, tick)}
         return last, ohlc, prices, (rng, bid, ask)
 
     def full(self, instrument: Instrument, moment: datetime) -> dict:
@@ -103,7 +103,7 @@ class QuoteMaker:
         stamp = min(calendar.to_ist(moment), calendar.market_close_at(day)).strftime(TIME_FORMAT)
         quote = {"instrument_token": instrument.instrument_token, "timestamp": stamp, "last_trade_time": None,
                  "last_price": last, "last_quantity": 0, "buy_quantity": 0, "sell_quantity": 0, "volume": 0,
-                 "average_price": 0.0, "oi": 0.0, "oi_day_high": 0.0, "oi_day_low": 0.0, "net_change": 0,
+                 "average_price": 0.0, "oi": 0, "oi_day_high": 0, "oi_day_low": 0, "net_change": 0,
                  "lower_circuit_limit": 0.0, "upper_circuit_limit": 0.0, "ohlc": ohlc,
                  "depth": {"buy": _empty_levels(), "sell": _empty_levels()}}
         if book is not None:
@@ -117,15 +117,16 @@ class QuoteMaker:
         oi_now = self.open_interest(instrument, day, u)
         oi_points.append(oi_now)
         traded_at = step_time(day, max(step - rng.random() * 2, 0))  # the last trade, up to 30 s ago
-        buy, sell = _depth(bid, ask, lot, rng)
+        tick = instrument.tick_size
+        buy, sell = _depth(bid, ask, lot, rng, tick)
         limit_base = ohlc["close"]
-        lower, upper = ((TICK, pricing.to_tick(limit_base * 3 + 20)) if instrument.instrument_type != "FUT"
-                        else (pricing.to_tick(limit_base * 0.9), pricing.to_tick(limit_base * 1.1)))
+        lower, upper = ((tick, pricing.to_tick(limit_base * 3 + 20, tick)) if instrument.instrument_type != "FUT"
+                        else (pricing.to_tick(limit_base * 0.9, tick), pricing.to_tick(limit_base * 1.1, tick)))
         return {"last_trade_time": traded_at.strftime(TIME_FORMAT), "last_quantity": lot * rng.randint(1, 10),
                 "buy_quantity": lot * rng.randint(200, 5000), "sell_quantity": lot * rng.randint(200, 5000),
                 "volume": self.volume(instrument, day, u),
-                "average_price": min(max(pricing.to_tick(prices.average), ohlc["low"]), ohlc["high"]),
-                "oi": float(oi_now), "oi_day_high": float(max(oi_points)), "oi_day_low": float(min(oi_points)),
+                "average_price": min(max(pricing.to_tick(prices.average, tick), ohlc["low"]), ohlc["high"]),
+                "oi": oi_now, "oi_day_high": max(oi_points), "oi_day_low": min(oi_points),  # integers, as Kite sends
                 "lower_circuit_limit": lower, "upper_circuit_limit": upper, "depth": {"buy": buy, "sell": sell}}
 
     # --- activity -----------------------------------------------------------------------------------------------
@@ -159,23 +160,25 @@ class QuoteMaker:
         day_lots = self._profile(instrument, day)[1]
         return int(day_lots * volume_profile(u)) * instrument.lot_size
 
-    def _best_bid_ask(self, fair: float, rng: random.Random, future: bool) -> tuple[float, float]:
+    def _best_bid_ask(self, fair: float, rng: random.Random, future: bool,
+                      tick: float = TICK) -> tuple[float, float]:
         relative = 0.0 if future else 0.001 * fair  # futures trade a few ticks wide, options about 0.1 %
-        spread = max(TICK, pricing.to_tick(relative + TICK * rng.randint(0, 4)))
-        bid = max(math.floor((fair - spread / 2) / TICK) * TICK, 0.0)
-        return round(bid, 2), round(max(bid + spread, TICK), 2)
+        spread = max(tick, pricing.to_tick(relative + tick * rng.randint(0, 4), tick))
+        bid = max(math.floor((fair - spread / 2) / tick) * tick, 0.0)
+        return round(bid, 2), round(max(bid + spread, tick), 2)
 
 
 def _empty_levels() -> list[dict]:
     return [{"price": 0, "quantity": 0, "orders": 0} for _ in range(5)]
 
 
-def _depth(bid: float, ask: float, lot: int, rng: random.Random) -> tuple[list[dict], list[dict]]:
+def _depth(bid: float, ask: float, lot: int, rng: random.Random,
+           tick: float = TICK) -> tuple[list[dict], list[dict]]:
     buy, sell, down, up = [], [], bid, ask
     for _ in range(5):
         for side, price in ((buy, down), (sell, up)):
             lots = rng.randint(1, 40)
             side.append({"price": round(price, 2) if price > 0 else 0, "quantity": lot * lots if price > 0 else 0,
                          "orders": rng.randint(1, lots) if price > 0 else 0})
-        down, up = max(down - TICK * rng.randint(1, 3), 0.0), up + TICK * rng.randint(1, 3)
+        down, up = max(down - tick * rng.randint(1, 3), 0.0), up + tick * rng.randint(1, 3)
     return buy, sell
