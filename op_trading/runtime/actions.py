@@ -104,11 +104,17 @@ def _quote_table(quotes: dict) -> Table:
             rows.append((key, "-", "-", "-", "-"))
             continue
         ohlc = quote.get("ohlc", {})
-        change = quote.get("net_change")
-        rows.append((key, f"{quote['last_price']:,.2f}", f"{change:+,.2f}" if change is not None else "-",
+        rows.append((key, f"{quote['last_price']:,.2f}", _change(quote['last_price'], ohlc.get("close")),
                      f"{ohlc.get('low', 0):,.2f} - {ohlc.get('high', 0):,.2f}", f"{ohlc.get('close', 0):,.2f}"))
     return Table("Simulator quotes [MOCK DATA]", ("Instrument", "Last", "Change", "Day range", "Prev close"),
                  tuple(rows))
+
+
+def _change(last: float, close: float | None) -> str:
+    """Last against the previous close. Not Kite's `net_change`: its quote feed sends 0 there (domain.md §1.6)."""
+    if not close:
+        return "-"
+    return f"{last - close:+,.2f} ({(last - close) / close:+.2%})"
 
 
 def deploy(ctx, cycles: int | None = None) -> Outcome:
