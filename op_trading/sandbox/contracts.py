@@ -152,6 +152,7 @@ class Universe:
         self.by_token = {instrument.instrument_token: instrument for instrument in instruments}
         assert len(self.by_token) == len(instruments), "instrument tokens must be unique"
         self._csv: dict[str | None, bytes] = {}
+        self._gzip: dict[str | None, bytes] = {}
 
     def resolve(self, name: str) -> Instrument | None:
         """An `i=` value: EXCHANGE:TRADINGSYMBOL or a numeric instrument token."""
@@ -167,6 +168,15 @@ class Universe:
             writer.writerows(i.csv_row() for i in self.instruments if exchange in (None, i.exchange))
             self._csv[exchange] = buffer.getvalue().encode("utf-8")
         return self._csv[exchange]
+
+
+    def csv_gzip(self, exchange: str | None = None) -> bytes:
+        """The dump compressed once (clients ask with Accept-Encoding: gzip on every call)."""
+        if exchange not in self._gzip:
+            import gzip
+
+            self._gzip[exchange] = gzip.compress(self.csv(exchange), compresslevel=5, mtime=0)
+        return self._gzip[exchange]
 
 
 def build_universe(on: date, reference_close) -> Universe:
