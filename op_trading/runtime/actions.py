@@ -87,10 +87,15 @@ def _start_sandbox(sandbox_class, settings, checks: list[Check]):
     from op_trading.services.system import port_in_use
 
     port = settings["SIMULATOR_PORT"]
-    if port_in_use(port):
+    sandbox = None
+    if not port_in_use(port):
+        try:
+            sandbox = sandbox_class.from_settings(settings, port=port).start()
+        except OSError:  # taken between the check and the bind (another program starting at the same moment)
+            sandbox = None
+    if sandbox is None:
         checks.append(Check("simulator port", Status.WARN, f"{port} is in use; using a free port instead"))
-        port = 0
-    sandbox = sandbox_class.from_settings(settings, port=port).start()
+        sandbox = sandbox_class.from_settings(settings, port=0).start()
     checks.append(Check("simulator", Status.OK, f"running at {sandbox.url} (seed {settings['SIMULATOR_SEED']}, "
                         "MOCK DATA)"))
     return sandbox
