@@ -61,6 +61,8 @@ class QuoteMaker:
         self._profile = lru_cache(maxsize=32768)(self._day_profile)  # asked for many times per quote and candle
         self._snapshot = lru_cache(maxsize=256)(market.snapshot_at)  # one per index and moment, not per contract
         self._position = lru_cache(maxsize=64)(session_position)  # a request asks it for one moment ~3x per contract
+        self._oi_samples = lru_cache(maxsize=16384)(self._day_oi_samples)
+        self._day_ends = lru_cache(maxsize=16384)(self._open_and_close)
 
     # --- prices -------------------------------------------------------------------------------------------------
 
@@ -74,11 +76,16 @@ class QuoteMaker:
         value = self.valuer(instrument)
         last, average = value(spot.last, now, vix.last), value(spot.average, now, vix.last)
         extremes = (value(spot.high, now, vix.last), value(spot.low, now, vix.last))
-        opening = value(spot.open, step_time(day, 0), vix.open)
-        previous_day = calendar.previous_trading_day(day)
-        close = value(spot.prev_close, calendar.market_close_at(previous_day), vix.prev_close)
+        opening, close = self._day_ends(instrument, day, spot.open, vix.open, spot.prev_close, vix.prev_close)
         high, low = max(*extremes, opening, last), min(*extremes, opening, last)
         return Prices(last, opening, high, low, close, min(max(average, low), high))
+
+    def _open_and_close(self, instrument: Instrument, day: date, spot_open: float, vix_open: float,
+                        spot_close: float, vix_close: float) -> tuple[float, float]:
+        """The contract's value at the day's open and at the previous session's close: fixed for the day."""
+        value = self.valuer(instrument)
+        previous_close_at = calendar.market_close_at(calendar.previous_trading_day(day))
+        return value(spot_open, step_time(day, 0), vix_open), value(spot_close, previous_close_at, vix_close)
 
     def valuer(self, instrument: Instrument):
         """value(spot, moment, vix) -> fair price of the contract."""
@@ -128,7 +135,7 @@ class QuoteMaker:
     def _trading_fields(self, instrument, day, step, prices, ohlc, book) -> dict:
         rng, bid, ask = book
         lot, u = instrument.lot_size, step / STEPS
-        oi_points = [self.open_interest(instrument, day, j / OI_SAMPLES) for j in range(int(u * OI_SAMPLES) + 1)]
+        oi_points = list(self._oi_samples(instrument, day)[:int(u * OI_SAMPLES) + 1])
         oi_now = self.open_interest(instrument, day, u)
         oi_points.append(oi_now)
         traded_at = step_time(day, max(step - rng.random() * 2, 0))  # the last trade, up to 30 s ago
@@ -165,6 +172,10 @@ class QuoteMaker:
             lots = popularity * weight * (1.0 if out_of_money else 0.45) * rng.uniform(0.7, 1.3)
             turnover = (1.5 + 4 * math.exp(-days_left / 5)) * rng.uniform(0.7, 1.3)
         return max(int(lots), 1), max(lots, 1) * turnover, rng.uniform(-0.12, 0.35), rng.random()
+
+    def _day_oi_samples(self, instrument: Instrument, day: date) -> tuple[int, ...]:
+        """Open interest at the OI_SAMPLES + 1 sample points of a session (for oi_day_high/low)."""
+        return tuple(self.open_interest(instrument, day, j / OI_SAMPLES) for j in range(OI_SAMPLES + 1))
 
     def open_interest(self, instrument: Instrument, day: date, u: float) -> int:
         lots, _, drift, phase = self._profile(instrument, day)
