@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 
 from op_trading.quiet_http import QuietHTTPServer, content_length
-
 from op_trading.sandbox import web
 from op_trading.sandbox.api import parse_authorization
 from op_trading.sandbox.errors import ApiError, input_error

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cached_property
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Mapping
 from urllib.parse import parse_qs, urlsplit
 
