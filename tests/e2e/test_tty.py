@@ -65,6 +65,7 @@ def test_wizard_secret_is_masked_and_saved(project_home):
     screen.expect("****9876, Enter keeps it")
     screen.send("")
     screen.expect("(kept)")
+    screen.expect("Choose 0-7:")  # Ctrl-C before the menu is back would cancel the item, not leave the program
     screen.child.sendcontrol("c")
     assert screen.exit_status() == 130
     assert secret not in screen.transcript
@@ -88,6 +89,7 @@ def test_wizard_rejects_bad_value_then_accepts(project_home):
     screen.expect("Save raw quote responses")
     screen.send("")
     screen.expect("saved to")
+    screen.expect("Choose 0-10:")  # Ctrl-C before the menu is back (a loaded machine) would only cancel the item
     screen.child.sendcontrol("c")
     assert screen.exit_status() == 130
     assert "LOG_RETENTION_DAYS=14" in (project_home / ".env").read_text(encoding="utf-8")
