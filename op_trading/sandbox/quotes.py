@@ -5,7 +5,9 @@ bid/ask straddle the fair value by a spread that widens with price; open interes
 near the money and for near expiries and drifts through the day; volume accumulates along a U-shaped intraday
 profile. Everything small and random is drawn from a generator seeded by (seed, token, day, 15-second step), so
 the same moment gives the same quote. `net_change` is 0 as Kite's feed sends it; use `last_price - ohlc.close`.
-Index quotes carry the full key set with zero volume/OI/depth and `last_trade_time: null`.
+Index quotes carry the full key set with zero volume/OI/depth and `last_trade_time: null`. Prices sit on the
+contract's tick (0.05 for options, Kite's futures tick per index); `oi`, `oi_day_high`, `oi_day_low` are integers.
+Answers are served through `answers.QuoteAnswers` (built once per instrument and simulated second).
 """
 
 from __future__ import annotations
