@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -26,6 +27,21 @@ def project_home(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(home)
     return home
+
+
+@pytest.fixture(autouse=True)
+def product_logger_restored():
+    """Whatever a test's setup_logging() did to the `op_trading` logger (its file handler, level, propagate=False)
+    is undone afterwards: tests share a worker process, and in another order (pytest-xdist) the next test's log
+    capture would otherwise see nothing."""
+    logger = logging.getLogger("op_trading")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    for handler in [h for h in logger.handlers if h not in handlers]:
+        logger.removeHandler(handler)
+        handler.close()
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 def pytest_collection_modifyitems(config, items):

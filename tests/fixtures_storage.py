@@ -42,7 +42,7 @@ class VictoriaMetrics:
     def private(self) -> bool:
         return self.binary is not None
 
-    def start(self, timeout: float = 15.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:  # generous: parallel workers load the machine
         log = open(self.data_dir.parent / "victoria-metrics.log", "ab")
         self.process = subprocess.Popen(
             [self.binary, f"-storageDataPath={self.data_dir}", f"-httpListenAddr=127.0.0.1:{self.port}",

@@ -21,15 +21,15 @@ import logging
 import os
 import re
 import socket
-import socketserver
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from op_trading.errortext import bounded
 from op_trading.kite.errors import KiteSetupError, LoginError, LoginTimeout, PortBusy
+from op_trading.quiet_http import QuietHTTPServer
 
 log = logging.getLogger(__name__)
 
@@ -94,37 +94,11 @@ def state_matches(query: dict[str, str], expected_state: str) -> bool:
     return state is not None and hmac.compare_digest(state.encode(), expected_state.encode())
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(QuietHTTPServer):
     # On Windows SO_REUSEADDR lets a second program bind a port that is in use, which would hide "port busy".
     allow_reuse_address = os.name != "nt"
-
-    def __init__(self, *args, **kwargs) -> None:
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
-        super().__init__(*args, **kwargs)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks up the host's FQDN, which can hang for seconds on a machine with slow DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def process_request(self, request, client_address) -> None:
-        if not self._slots.acquire(blocking=False):  # a flood of (idle) connections: drop the newest
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request, client_address) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-    def handle_error(self, request, client_address) -> None:
-        # socketserver prints a traceback to stderr; a client that disconnects or sends garbage is not worth one
-        import sys
-
-        log.debug("login catcher: connection ended early (%s)", type(sys.exc_info()[1]).__name__)
+    max_connections = MAX_CONNECTIONS
+    label = "login catcher"
 
 
 class RedirectCatcher:

@@ -87,10 +87,15 @@ def _start_sandbox(sandbox_class, settings, checks: list[Check]):
     from op_trading.services.system import port_in_use
 
     port = settings["SIMULATOR_PORT"]
-    if port_in_use(port):
+    sandbox = None
+    if not port_in_use(port):
+        try:
+            sandbox = sandbox_class.from_settings(settings, port=port).start()
+        except OSError:  # taken between the check and the bind (another program starting at the same moment)
+            sandbox = None
+    if sandbox is None:
         checks.append(Check("simulator port", Status.WARN, f"{port} is in use; using a free port instead"))
-        port = 0
-    sandbox = sandbox_class.from_settings(settings, port=port).start()
+        sandbox = sandbox_class.from_settings(settings, port=0).start()
     checks.append(Check("simulator", Status.OK, f"running at {sandbox.url} (seed {settings['SIMULATOR_SEED']}, "
                         "MOCK DATA)"))
     return sandbox
@@ -104,11 +109,17 @@ def _quote_table(quotes: dict) -> Table:
             rows.append((key, "-", "-", "-", "-"))
             continue
         ohlc = quote.get("ohlc", {})
-        change = quote.get("net_change")
-        rows.append((key, f"{quote['last_price']:,.2f}", f"{change:+,.2f}" if change is not None else "-",
+        rows.append((key, f"{quote['last_price']:,.2f}", _change(quote['last_price'], ohlc.get("close")),
                      f"{ohlc.get('low', 0):,.2f} - {ohlc.get('high', 0):,.2f}", f"{ohlc.get('close', 0):,.2f}"))
     return Table("Simulator quotes [MOCK DATA]", ("Instrument", "Last", "Change", "Day range", "Prev close"),
                  tuple(rows))
+
+
+def _change(last: float, close: float | None) -> str:
+    """Last against the previous close. Not Kite's `net_change`: its quote feed sends 0 there (domain.md §1.6)."""
+    if not close:
+        return "-"
+    return f"{last - close:+,.2f} ({(last - close) / close:+.2%})"
 
 
 def deploy(ctx, cycles: int | None = None) -> Outcome:

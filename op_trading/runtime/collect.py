@@ -226,12 +226,15 @@ def slot_after_stored(stored: datetime | None, now: datetime, interval: int) -> 
 
 def mock_start(stored: datetime | None, interval: int) -> datetime | None:
     """Where the simulator's clock starts: the slot after the newest stored mock data when that is not older than
-    the simulator's own start (its latest session's open, or now in market hours); past the close, the next
-    session's open. None keeps the simulator's default."""
-    from op_trading.market.calendar import is_market_open, next_session_open
+    the simulator's own session (the one it would start in: now in market hours, else the latest); past the close,
+    the next session's open. None keeps the simulator's default.
+
+    The session, not the moment: stored times are floored to their slot and a quick restart happens seconds later,
+    so in market hours the newest stored slot is often a little before "now" and must still be continued."""
+    from op_trading.market.calendar import is_market_open, latest_session_day, market_open_at, next_session_open
     from op_trading.sandbox.clock import default_start
 
-    if stored is None or stored < default_start():
+    if stored is None or stored < market_open_at(latest_session_day(default_start())):
         return None
     following = stored + timedelta(seconds=interval)
     return following if is_market_open(following) else next_session_open(following)

@@ -7,7 +7,9 @@ so nothing heavy is needed. Names follow Prometheus conventions (`_total` for co
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from op_trading.quiet_http import QuietHTTPServer
 
 
 class Metrics:
@@ -62,6 +64,12 @@ def service_metrics() -> Metrics:
     return metrics
 
 
+class _QuietMetricsServer(QuietHTTPServer):
+    """Bounded, and a scraper that disconnects early is one debug line, not a traceback (see quiet_http)."""
+    max_connections = 32
+    label = "metrics server"
+
+
 class MetricsServer:
     """Serves `metrics.render()` at /metrics on 127.0.0.1 from a daemon thread."""
 
@@ -69,6 +77,8 @@ class MetricsServer:
         registry = metrics
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = 30  # an idle scraper connection frees its slot
+
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 if self.path.split("?")[0] != "/metrics":
                     self.send_error(404)
@@ -83,8 +93,7 @@ class MetricsServer:
             def log_message(self, *args) -> None:  # scrapes are not worth a log line each
                 pass
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
+        self._server = _QuietMetricsServer((host, port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="metrics", daemon=True)
 
     @property

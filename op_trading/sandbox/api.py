@@ -3,7 +3,6 @@ historical candles (paths exactly as in `KiteConnect._routes`)."""
 
 from __future__ import annotations
 
-import gzip
 from typing import TYPE_CHECKING
 
 from op_trading.sandbox import web
@@ -89,9 +88,10 @@ class KiteApi:
             exchange = exchange.upper()
             if exchange not in KNOWN_EXCHANGES:
                 raise input_error("Invalid `exchange`.")
-        body, headers = self.sb.universe().csv(exchange), {}
+        universe, headers = self.sb.universe(), {}
+        body = universe.csv(exchange)
         if "gzip" in (request.headers.get("Accept-Encoding") or ""):
-            body, headers = gzip.compress(body, compresslevel=5), {"Content-Encoding": "gzip"}
+            body, headers = universe.csv_gzip(exchange), {"Content-Encoding": "gzip"}
         return web.Response(200, body, web.CSV, headers)
 
     def quote(self, request: web.Request) -> web.Response:

@@ -38,6 +38,8 @@ STRIKE_GRID = {"NIFTY": (50, 50, 100, 20), "BANKNIFTY": (100, 25, 500, 12), "FIN
                "MIDCPNIFTY": (25, 30, 50, 15), "SENSEX": (100, 50, 500, 10)}
 TOKEN_BLOCK = {"NIFTY": 0, "BANKNIFTY": 1, "FINNIFTY": 2, "MIDCPNIFTY": 3, "SENSEX": 0}  # per options exchange
 TICK = 0.05
+# Futures tick sizes as in Kite's dumps (e.g. NFO/BFO 2026-08-17): NIFTY and FINNIFTY 0.1, BANKNIFTY 0.2, the rest 0.05
+FUTURE_TICK = {"NIFTY": 0.1, "FINNIFTY": 0.1, "BANKNIFTY": 0.2, "MIDCPNIFTY": 0.05, "SENSEX": 0.05}
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def derivative_rows(index: Index, on: date, reference: float) -> list[Instrument
                                   strike, TICK, lot, kind, f"{exchange}-OPT", exchange, index.key, not monthly))
     for expiry in calendar.monthly_expiries(index, on, calendar.MONTHLY_CONTRACTS):
         rows.append(_make(_future_exchange_token(index, expiry), future_symbol(underlying, expiry), underlying,
-                          expiry, 0.0, TICK, lot_size(underlying, expiry), "FUT", f"{exchange}-FUT", exchange,
+                          expiry, 0.0, FUTURE_TICK[underlying], lot_size(underlying, expiry), "FUT", f"{exchange}-FUT", exchange,
                           index.key))
     return rows
 
@@ -150,6 +152,7 @@ class Universe:
         self.by_token = {instrument.instrument_token: instrument for instrument in instruments}
         assert len(self.by_token) == len(instruments), "instrument tokens must be unique"
         self._csv: dict[str | None, bytes] = {}
+        self._gzip: dict[str | None, bytes] = {}
 
     def resolve(self, name: str) -> Instrument | None:
         """An `i=` value: EXCHANGE:TRADINGSYMBOL or a numeric instrument token."""
@@ -165,6 +168,15 @@ class Universe:
             writer.writerows(i.csv_row() for i in self.instruments if exchange in (None, i.exchange))
             self._csv[exchange] = buffer.getvalue().encode("utf-8")
         return self._csv[exchange]
+
+
+    def csv_gzip(self, exchange: str | None = None) -> bytes:
+        """The dump compressed once (clients ask with Accept-Encoding: gzip on every call)."""
+        if exchange not in self._gzip:
+            import gzip
+
+            self._gzip[exchange] = gzip.compress(self.csv(exchange), compresslevel=5, mtime=0)
+        return self._gzip[exchange]
 
 
 def build_universe(on: date, reference_close) -> Universe:

@@ -10,6 +10,7 @@ caps are Kite's (domain.md §1.8).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from op_trading.market import calendar
 from op_trading.sandbox import pricing
@@ -59,6 +60,8 @@ def listing_date(instrument: Instrument) -> date | None:
 class CandleMaker:
     def __init__(self, market: MarketModel, quotes: QuoteMaker) -> None:
         self.market, self.quotes = market, quotes
+        # A finished session's bars never change: kept, so a backfill asked again (or by the next test) is cheap
+        self._session_bars = lru_cache(maxsize=512)(self._day_bars)
 
     def candles(self, instrument: Instrument, interval: str, start: datetime, end: datetime, now: datetime,
                 with_oi: bool) -> list[list]:
@@ -67,8 +70,9 @@ class CandleMaker:
         bars = []
         for day in calendar.trading_days(first, min(end.date(), current_day)):
             last_step = int(current_step) if day == current_day else STEPS
+            bars_of = self._session_bars if last_step == STEPS else self._day_bars
             try:
-                bars += self._day_bars(instrument, interval, day, last_step, with_oi)
+                bars += bars_of(instrument, interval, day, last_step, with_oi)
             except NoMarketData:
                 continue
         if interval == "day":
@@ -104,7 +108,7 @@ class CandleMaker:
         at_open, at_close = step_time(day, begin), step_time(day, finish)
         prices = [value(opening, at_open, vix_open), value(high, at_close, vix_close),
                   value(low, at_close, vix_close), value(closing, at_close, vix_close)]
-        prices = [pricing.to_tick(p) for p in prices]
+        prices = [pricing.to_tick(p, instrument.tick_size) for p in prices]
         return [prices[0], max(prices), min(prices), prices[3]]
 
     def _volume(self, instrument, day, begin, finish) -> int:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 
+from op_trading.quiet_http import QuietHTTPServer, content_length
 from op_trading.sandbox import web
 from op_trading.sandbox.api import parse_authorization
 from op_trading.sandbox.errors import ApiError, input_error
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 URL_LIMIT = 24_000  # Kite's gateway refuses long query strings (HTML 400/414) well before 1000 instruments
 KITE_VERSION = "3"
+MAX_BODY = 1 << 20  # Kite's calls post a few form fields; a larger body is refused, never read into memory
+MAX_CONNECTIONS = 200  # served at once: many clients and keep-alive pools, but an idle flood stays bounded
 
 
 def dispatch(sb: "Sandbox", router: web.Router, request: web.Request) -> tuple[str, web.Response]:
@@ -80,7 +83,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         sb: "Sandbox" = self.server.sandbox  # type: ignore[attr-defined]
-        length = int(self.headers.get("Content-Length") or 0)
+        length = content_length(self.headers, MAX_BODY)
+        if length is None:  # the rest of the stream cannot be framed: answer and close
+            self.close_connection = True
+            self._write(web.failure(ApiError(400, "InputException", "Invalid Content-Length")))
+            return
         body = self.rfile.read(length) if length > 0 else b""
         if sb.stopping:
             self.close_connection = True
@@ -111,9 +118,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         log.debug("sandbox %s - %s", self.address_string(), format % args)
 
 
-class SandboxHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
+class SandboxHTTPServer(QuietHTTPServer):
+    """Bounded and quiet (see quiet_http): a client that disconnects early is one debug line, not a traceback."""
     allow_reuse_address = True
+    max_connections = MAX_CONNECTIONS
+    label = "kite sandbox"
 
     def __init__(self, address: tuple[str, int], sandbox: "Sandbox") -> None:
         self.sandbox = sandbox

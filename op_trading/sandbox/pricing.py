@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from functools import lru_cache
 
 from op_trading.market import calendar
 
@@ -25,9 +26,14 @@ def norm_cdf(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
+@lru_cache(maxsize=1024)
+def _close_of(expiry: date) -> datetime:
+    return calendar.market_close_at(expiry)
+
+
 def years_to_expiry(moment: datetime, expiry: date) -> float:
     """Calendar years to the 15:30 IST close of the expiry day; 0 once it has passed."""
-    seconds = (calendar.market_close_at(expiry) - calendar.to_ist(moment)).total_seconds()
+    seconds = (_close_of(expiry) - calendar.to_ist(moment)).total_seconds()
     return max(seconds, 0.0) / YEAR_SECONDS
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cached_property
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Mapping
 from urllib.parse import parse_qs, urlsplit
 
@@ -73,8 +73,11 @@ class Response:
         return self.status == 200 and self.content_type == JSON
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)  # one encoder: dump() runs once per instrument
+
+
 def dump(payload) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), default=str).encode("utf-8")
+    return _ENCODER.encode(payload).encode("utf-8")
 
 
 def success(data, status: int = 200) -> Response:

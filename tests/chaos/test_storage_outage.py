@@ -13,6 +13,8 @@ from tests.fixtures_storage import (cycle_records, cycle_time,  # noqa: F401 - p
 
 LEGS_PER_CYCLE = 40  # 4 buckets x 5 offsets x 2 sides
 LEG_FIELDS = 20
+# Client timeout: a dead server refuses at once, so a long timeout only matters when the live server is slow to
+# answer on a loaded machine (parallel test workers) - then a short one would spool a write and fail the count.
 
 
 def cycle_points(number):
@@ -34,7 +36,7 @@ def assert_exactly_once(server, cycles):
 def test_outage_mid_run_is_spooled_and_replayed_on_the_next_write(private_line_protocol_server, tmp_path):
     server = private_line_protocol_server
     influx = InfluxSink(server.url, "token", "op-trading", "options-data", batch_size=25,
-                        spool_dir=tmp_path / "spool", timeout_ms=2000, backoff_seconds=(0.0, 0.0))
+                        spool_dir=tmp_path / "spool", timeout_ms=15000, backoff_seconds=(0.0, 0.0))
     others = [EmbeddedStore(tmp_path / "data"), CsvSplitSink(tmp_path / "csv")]
     cycles, per_cycle = 12, len(cycle_points(0))
     for number in range(cycles):
@@ -60,7 +62,7 @@ def test_outage_mid_run_is_spooled_and_replayed_on_the_next_write(private_line_p
 def test_spool_survives_a_restart_of_our_own_process(private_line_protocol_server, tmp_path):
     server = private_line_protocol_server
     spool = tmp_path / "spool"
-    first = InfluxSink(server.url, "token", "op-trading", "options-data", spool_dir=spool, timeout_ms=2000)
+    first = InfluxSink(server.url, "token", "op-trading", "options-data", spool_dir=spool, timeout_ms=15000)
     first.write(cycle_points(0))
     server.kill()
     for number in (1, 2, 3):
@@ -68,7 +70,7 @@ def test_spool_survives_a_restart_of_our_own_process(private_line_protocol_serve
     first.close()  # the collector stops while the server is still down; the spool stays on disk
     assert len(list(spool.glob("*.lp"))) == 3
     server.start()
-    second = InfluxSink(server.url, "token", "op-trading", "options-data", spool_dir=spool, timeout_ms=2000)
+    second = InfluxSink(server.url, "token", "op-trading", "options-data", spool_dir=spool, timeout_ms=15000)
     flushed = second.flush()
     assert (flushed.replayed, flushed.spooled, flushed.failed) == (3 * len(cycle_points(0)), 0, 0)
     second.flush()  # nothing left to replay a second time
@@ -78,7 +80,7 @@ def test_spool_survives_a_restart_of_our_own_process(private_line_protocol_serve
 def test_a_full_spool_reports_what_it_could_not_keep(private_line_protocol_server, tmp_path):
     server = private_line_protocol_server
     influx = InfluxSink(server.url, "token", "op-trading", "options-data", spool_dir=tmp_path / "spool",
-                        timeout_ms=2000, backoff_seconds=(0.0, 0.0))
+                        timeout_ms=15000, backoff_seconds=(0.0, 0.0))
     influx.spool.max_bytes = 40_000  # room for about two cycles
     server.kill()
     results = [influx.write(cycle_points(number)) for number in range(4)]

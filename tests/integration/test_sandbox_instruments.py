@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 from kiteconnect import exceptions as ex
@@ -122,7 +123,33 @@ def test_no_weeklies_for_the_other_indices(dump, name):
 def test_lot_sizes_from_the_jan_2026_revision(dump, name, lot):
     rows = [r for r in dump["NFO"] + dump["BFO"] if r["name"] == name]
     assert {r["lot_size"] for r in rows} == {lot}
-    assert {r["tick_size"] for r in rows} == {0.05}
+    assert {r["tick_size"] for r in rows if r["instrument_type"] != "FUT"} == {0.05}
+
+
+FUTURE_TICKS = {"NIFTY": 0.1, "FINNIFTY": 0.1, "BANKNIFTY": 0.2, "MIDCPNIFTY": 0.05, "SENSEX": 0.05}
+ROOT = Path(__file__).resolve().parents[2]
+EXTERNAL_DUMP = next((path.resolve() for path in (ROOT / ".." / "shared", ROOT / ".." / ".." / "shared")
+                      if (path / "external" / "instruments").is_dir()), ROOT) / "external" / "instruments" / \
+    "kite_NFO_BFO_2026-08-17.csv.gz"
+
+
+@pytest.mark.parametrize("name, tick", sorted(FUTURE_TICKS.items()))
+def test_futures_tick_sizes_as_in_kites_dumps(dump, name, tick):
+    rows = [r for r in dump["NFO"] + dump["BFO"] if r["name"] == name and r["instrument_type"] == "FUT"]
+    assert len(rows) == 3 and {r["tick_size"] for r in rows} == {tick}
+
+
+def test_futures_tick_sizes_match_a_real_dump():
+    """The table above against a real Kite dump (skips when ../shared/external is absent)."""
+    import csv
+    import gzip
+
+    if not EXTERNAL_DUMP.exists():
+        pytest.skip(f"real instrument dump not present: {EXTERNAL_DUMP}")
+    with gzip.open(EXTERNAL_DUMP, "rt", encoding="utf-8") as handle:
+        real = {(row["name"], float(row["tick_size"])) for row in csv.DictReader(handle)
+                if row["instrument_type"] == "FUT" and row["name"] in FUTURE_TICKS}
+    assert real == set(FUTURE_TICKS.items())
 
 
 @pytest.mark.parametrize("name, step", [("NIFTY", 50), ("BANKNIFTY", 100), ("FINNIFTY", 50), ("MIDCPNIFTY", 25),

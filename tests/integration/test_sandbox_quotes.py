@@ -48,7 +48,7 @@ def test_full_quote_of_an_option(kite, contracts):
     lot = ce["lot_size"]
     assert quote["volume"] > 0 and quote["volume"] % lot == 0 and quote["last_quantity"] % lot == 0
     assert quote["oi_day_low"] <= quote["oi"] <= quote["oi_day_high"] and quote["oi"] % lot == 0
-    assert isinstance(quote["oi"], float) and isinstance(quote["volume"], int)
+    assert all(isinstance(quote[name], int) for name in ("oi", "oi_day_high", "oi_day_low", "volume"))  # as Kite
     assert quote["lower_circuit_limit"] < quote["last_price"] < quote["upper_circuit_limit"]
     for price in [quote["last_price"], *ohlc.values(), *bids, *asks]:
         assert abs(price * 20 - round(price * 20)) < 1e-6  # on the 0.05 tick
@@ -58,6 +58,7 @@ def test_full_quote_of_an_index_has_every_key_zeroed(kite):
     quote = kite.quote("NSE:NIFTY 50")["NSE:NIFTY 50"]
     assert set(quote) == FULL_KEYS and quote["instrument_token"] == 256265
     assert quote["last_trade_time"] is None and quote["volume"] == 0 and quote["oi"] == 0
+    assert all(isinstance(quote[name], int) for name in ("oi", "oi_day_high", "oi_day_low"))
     assert all(level == {"price": 0, "quantity": 0, "orders": 0} for level in quote["depth"]["buy"])
     ohlc = quote["ohlc"]
     assert ohlc["low"] <= quote["last_price"] <= ohlc["high"] and 15_000 < quote["last_price"] < 45_000
@@ -160,3 +161,17 @@ def test_intraday_volatility_is_consistent_with_vix():
         implied = BETA["NIFTY"] * market.previous_close("INDIAVIX", day) / 100
         ratios.append(realised / implied)
     assert 0.8 < float(np.mean(ratios)) < 1.2
+
+
+@pytest.mark.parametrize("name, tick", [("NIFTY", 0.1), ("BANKNIFTY", 0.2), ("FINNIFTY", 0.1), ("SENSEX", 0.05)])
+def test_future_quotes_and_candles_are_on_the_futures_tick(kite, name, tick):
+    rows = [r for r in kite.instruments("NFO") + kite.instruments("BFO")
+            if r["name"] == name and r["instrument_type"] == "FUT"]
+    quotes = kite.quote([f"{r['exchange']}:{r['tradingsymbol']}" for r in rows])
+    on_tick = lambda price: abs(price / tick - round(price / tick)) < 1e-6  # noqa: E731
+    for quote in quotes.values():
+        depth = [level["price"] for level in quote["depth"]["buy"] + quote["depth"]["sell"] if level["price"]]
+        prices = [quote["last_price"], quote["average_price"], *quote["ohlc"].values(), *depth]
+        assert all(on_tick(price) for price in prices), prices
+    candles = kite.historical_data(rows[0]["instrument_token"], "2026-11-20 09:15:00", "2026-11-20 10:00:00", "5minute")
+    assert candles and all(on_tick(c[k]) for c in candles for k in ("open", "high", "low", "close"))

@@ -79,3 +79,13 @@ def test_the_simulator_continues_after_stored_data_and_starts_a_new_session_afte
     assert mock_start(last_slot, 30) == calendar.market_open_at(calendar.next_trading_day(day))
     assert mock_start(None, 30) is None
     assert mock_start(morning - timedelta(days=30), 30) is None  # older than the simulator's own start
+
+
+def test_a_stored_slot_just_before_now_is_continued():
+    """In market hours the simulator would start at "now"; the newest stored slot (floored to 30 s) of a run that
+    ended a moment ago is a little earlier and must be continued, not replaced by a fresh start."""
+    from op_trading.sandbox.clock import default_start
+
+    start = default_start()
+    stored = max(start - timedelta(seconds=20), calendar.market_open_at(start.date()))
+    assert mock_start(stored, 30) is not None and mock_start(stored, 30) > stored

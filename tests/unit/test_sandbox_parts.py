@@ -149,3 +149,16 @@ def test_market_has_no_sessions_outside_its_table():
 
     with pytest.raises(NoMarketData):
         MarketModel(1).close("NIFTY", date(2019, 6, 3))
+
+
+def test_the_simulators_fast_randint_draws_the_same_numbers_as_random():
+    """quotes.Draws writes randint out for speed; answers must stay those of random.Random for the same seed."""
+    import random
+
+    from op_trading.sandbox.quotes import Draws
+
+    for seed in ("42:256265:739940:120", "7:x", 12345):
+        ours, theirs = Draws(seed), random.Random(seed)
+        for low, high in ((0, 0), (0, 4), (1, 3), (1, 10), (1, 40), (200, 5000), (0, 1 << 40)):
+            assert [ours.randint(low, high) for _ in range(200)] == [theirs.randint(low, high) for _ in range(200)]
+        assert ours.random() == theirs.random()  # and the stream stays in step afterwards
