@@ -130,7 +130,8 @@ class ServiceJobs:
         self.premarket: Any = None  # PremarketCapture, its `last` is the latest summary
         self.premarket_outcome: Outcome | None = None
         self.participant_outcome: Outcome | None = None
-        self.imported_days: list[date] = []
+        self.imported_days: list[date] = []  # the last few days whose files were imported
+        self.premarket_days: list[date] = []  # the last few days a pre-market summary was captured
 
     def jobs(self) -> list[Job]:
         settings = self.settings
@@ -189,6 +190,7 @@ class ServiceJobs:
         with self._capture() as capture:
             result = capture.capture(now)
         self.premarket_outcome = result
+        self.premarket_days = (self.premarket_days + [to_ist(now).date()])[-10:]
         self.service.note(f"pre-market: {result.message}")
         return result
 

@@ -43,7 +43,8 @@ LOGIN_MENU = "Production > Kite Connect authentication setup"
 LOGIN_ALERT = (f"Kite login needed: run `{LOGIN_COMMAND}` (menu: {LOGIN_MENU}); collection is paused and resumes "
                "by itself once a valid token is stored")
 LOGIN_CHECK_FROM = day_time(6, 0)  # tokens die at 06:00 IST: from then on a session day needs today's login
-TOKEN_POLL_SECONDS = 1.0  # real seconds between looks at the token store while waiting for a login
+TOKEN_POLL_SECONDS = 1.0  # real seconds between looks at the token store while waiting for a login ...
+TOKEN_POLL_CLOCK_SECONDS = 60.0  # ... and at most this much service-clock time (a fast simulated clock)
 SLEEP_SLICE = 0.5  # real seconds: waits re-read the clock this often (clock jumps, speed changes, stop)
 SUPERVISE_SECONDS = 0.2
 RESTART_BACKOFF_SECONDS = 1.0
@@ -329,7 +330,7 @@ class Service:
         if key != self._login_alerted:
             self._login_alerted = key
             self.deliver([Notice("critical", "Kite login", f"{LOGIN_ALERT} (token {state.summary})")], show=True)
-        while not stop.wait(TOKEN_POLL_SECONDS):
+        while not stop.wait(min(TOKEN_POLL_SECONDS, TOKEN_POLL_CLOCK_SECONDS / max(self.clock.speed, 1.0))):
             state = self._token()
             if state.usable:
                 self.note(f"Kite token found ({state.summary}): resuming")
