@@ -335,21 +335,29 @@ def service_command(action: str, mode: str | None, overrides: dict[str, str], as
                 return False
         return install(service_file(), confirm, notify)
     if action == "run":
-        return run_service(settings, notify)
+        return run_service(settings, notify, mode)
     return warn(f"unknown action {action!r}: install, uninstall, status or run", exit_code=ExitCode.USAGE)
 
 
-def run_service(settings, notify: Callable[[str], None]) -> Outcome:
-    """The service in the foreground, headless: one line per state change, Ctrl-C / SIGTERM stop it."""
+def run_service(settings, notify: Callable[[str], None], mode: str | None = None) -> Outcome:
+    """The service in the foreground, headless (what the installed service and the container run): configuration
+    checked, InfluxDB buckets made sure of, then one line per state change; Ctrl-C / SIGTERM stop it."""
     import signal
 
     from op_trading.api.security import ApiConfigError
     from op_trading.api.server import api_faces
     from op_trading.runtime.service import Service
+    from op_trading.services.validate import config_checks
 
-    problems = list(settings.errors.values())
+    problems = [check for check in config_checks(settings, mode) if check.status is Status.FAILED]
     if problems:
-        return failed("configuration problem: " + "; ".join(problems), exit_code=ExitCode.USAGE)
+        return failed("configuration is not valid for the service", checks=tuple(problems),
+                      exit_code=ExitCode.USAGE)
+    if "influxdb" in settings["STORAGE_SINKS"] and settings["INFLUXDB_URL"]:
+        from op_trading.services.bootstrap import influx_checks
+
+        for check in influx_checks(settings):  # buckets created when missing; a down server is spooled for
+            notify(f"storage: {check.name}: {check.status.value} {check.detail}")
     service = Service(settings, faces=api_faces(settings), on_state=lambda line: notify(f"service: {line}"))
     if hasattr(signal, "SIGTERM"):  # systemd/launchd stop: the same orderly stop as Ctrl-C
         signal.signal(signal.SIGTERM, lambda *_: service.stop_event.set())
