@@ -285,6 +285,7 @@ class Service:
         else:
             feed = self._feed
         self._set_state("collecting")
+        self._session_feed, self._rate_limited_seen = feed, 0.0  # a new client counts its 429s from zero
         outcome = self._run_session(feed)
         reason = (outcome.data or {}).get("reason")
         if reason == "auth":
@@ -385,7 +386,7 @@ class Service:
     def _count_rate_limits(self) -> None:
         from op_trading.kite.client import call_stats
 
-        kite = getattr(self._feed, "kite", None) if self.settings["DATA_SOURCE_MODE"] == "mock" else None
+        kite = getattr(getattr(self, "_session_feed", None) or self._feed, "kite", None)
         try:
             seen = call_stats(kite).snapshot()["rate_limited"] if kite is not None else self._rate_limited_seen
         except Exception:  # counting must never fail a cycle

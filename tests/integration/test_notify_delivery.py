@@ -67,6 +67,33 @@ def test_a_failing_channel_is_retried_a_bounded_number_of_times(http_receiver, c
     assert notifier.senders[0].failed == 1 and notifier.senders[0].sent == 1
 
 
+def test_a_failing_telegram_channel_never_logs_its_bot_token(http_receiver, caplog, project_home):
+    import logging
+
+    from op_trading.logs import setup_logging
+
+    settings = load_settings("production", {"NOTIFY_TELEGRAM_URL": f"tgram://{BOT}/4242", "NOTIFY_RETRIES": "1",
+                                            "NOTIFY_TELEGRAM_MIN_SEVERITY": "info", "LOG_LEVEL": "DEBUG",
+                                            "TELEGRAM_API_ROOT": http_receiver.url})
+    setup_logging(settings)
+    caplog.set_level(logging.DEBUG)
+    results = []
+    notifier = Notifier.from_settings(settings, on_result=lambda c, ok: results.append(ok), first_retry=0.05).start()
+    try:
+        http_receiver.fail_next = 100
+        notifier.deliver(["will fail"])
+        assert wait_until(lambda: results == [False])
+        logging.getLogger("op_trading.notify").info("a line quoting the token %s", BOT)
+    finally:
+        notifier.stop()
+    written = (settings.path("LOG_DIR") / "op_trading.log").read_text(encoding="utf-8")
+    assert "not delivered" in written and "tgram://****4242" in written
+    assert BOT not in written and "AAsecretBotTokenXYZ" not in written
+    # what reaches a console (warnings of the libraries) never names the token either
+    shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert shown and not any(BOT in line for line in shown)
+
+
 def test_urls_are_masked_and_checked():
     url = f"tgram://{BOT}/4242"
     assert BOT not in masked_url(url) and masked_url(url).startswith("tgram://****")

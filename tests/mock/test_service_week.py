@@ -47,8 +47,8 @@ def run_week(sandbox, settings, killer, events_extra=()):
     write_history(folder, date(2026, 11, 20), 5)  # the week before, already imported by earlier runs
     sandbox.clock.set(START, speed=0)  # frozen until the service runs; the driver sets the speed
     login(sandbox, settings)  # Sunday evening's token: dies Monday 06:00
-    events = [Event(at(SESSIONS[0], 8, 30), "login Mon", lambda: login(sandbox, settings)),
-              Event(at(SESSIONS[1], 7, 30), "login Wed", lambda: login(sandbox, settings)),
+    events = [Event(at(SESSIONS[0], 7, 0), "login Mon", lambda: login(sandbox, settings)),
+              Event(at(SESSIONS[1], 7, 0), "login Wed", lambda: login(sandbox, settings)),
               Event(at(SESSIONS[1], 11, 0), "kill collection", lambda: setattr(killer, "armed", True))]
     events += [Event(at(day, 18, 0), f"publish {day}", lambda day=day: write_day(folder, day)) for day in SESSIONS]
     events += list(events_extra)
@@ -117,7 +117,7 @@ def test_a_simulated_week_runs_unattended(week_sandbox, http_receiver, smtp_rece
     assert any(state.startswith("market closed, next session Wed 25 Nov 09:15") for state in states)
     assert all(a != b for a, b in zip(states, states[1:]))  # one line per state change
     first = min(service.cycle_times)
-    assert first < datetime(2026, 11, 23, 9, 45, tzinfo=IST)
+    assert first < datetime(2026, 11, 23, 10, 15, tzinfo=IST)  # from the open (the slot a cycle starts in)
 
     # participant files imported each evening, their alerts delivered to the stand-ins
     assert service.jobs.imported_days == list(SESSIONS)
