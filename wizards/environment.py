@@ -250,9 +250,9 @@ def _channel(env: str, prompt: str, example: str) -> tuple[Field, Field]:
 
 
 NOTIFICATIONS = Section("notifications", "Alert notifications (Telegram, e-mail, Discord/Slack, ntfy, webhook)", (
-    *_channel("TELEGRAM", "Telegram", "tgram://BOT_TOKEN/CHAT_ID"),
+    *_channel("TELEGRAM", "Telegram", "tgram://bot-token/chat-id"),
     *_channel("EMAIL", "E-mail", "mailtos://user:app-password@smtp.gmail.com?to=you@example.com"),
-    *_channel("CHAT", "Discord or Slack", "discord://WEBHOOK_ID/WEBHOOK_TOKEN or slack://TokenA/TokenB/TokenC"),
+    *_channel("CHAT", "Discord or Slack", "discord://webhook-id/webhook-token or slack://TokenA/TokenB/TokenC"),
     *_channel("NTFY", "ntfy", "ntfys://ntfy.sh/your-private-topic"),
     *_channel("WEBHOOK", "Generic webhook", "jsons://example.com/op-alerts (JSON POST)"),
     Field("NOTIFY_RETRIES", "Retries of a failed delivery",

@@ -1,6 +1,6 @@
 """The notification channels as settings describe them: one Apprise URL and a minimum severity per channel.
 
-Apprise URL syntax (https://github.com/caronc/apprise/wiki): tgram://BOT_TOKEN/CHAT_ID, mailtos://user:pass@host?to=x,
+Apprise URL syntax (https://github.com/caronc/apprise/wiki): tgram://bot-token/chat-id, mailtos://user:pass@host?to=x,
 discord://id/token or slack://..., ntfy://topic, json://host/path. URLs hold secrets (bot tokens, passwords, webhook
 tokens): `masked()` is the only form that reaches a screen or a log line.
 """
@@ -65,7 +65,7 @@ def check_url(value: str) -> None:
     """The wizard's check (the same parse the sender uses): ValueError with a one-line reason when Apprise cannot
     use the URL. The message never repeats the URL (it holds secrets)."""
     if not _SCHEME.match(value.strip()):
-        raise ValueError("not a notification URL: expected scheme://..., e.g. tgram://BOT_TOKEN/CHAT_ID")
+        raise ValueError("not a notification URL: expected scheme://..., e.g. tgram://bot-token/chat-id")
     from op_trading.notify.delivery import instantiate
 
     if instantiate(value.strip()) is None:
