@@ -86,6 +86,18 @@ def wait_until(target: datetime, clock: LoopClock, stop_event: threading.Event) 
             return True
 
 
+def sleep_on_clock(clock: Any, target: datetime, stop_event: threading.Event, slice_seconds: float = 0.5) -> bool:
+    """Sleep until `clock` reaches `target`, re-reading it every `slice_seconds` of real time (a simulated clock may
+    jump or change speed meanwhile); True when the stop event ended the wait. The service's long waits use this."""
+    while True:
+        remaining = (target - to_ist(clock.now())).total_seconds()
+        if remaining <= 0:
+            return stop_event.is_set()
+        speed = clock.speed if clock.speed > 0 else 1.0
+        if stop_event.wait(min(remaining / speed, slice_seconds)):
+            return True
+
+
 def run_loop(run_cycle: Callable[[], Any], *, interval: int, clock: LoopClock | None = None,
              cycles: int | None = None, stop_event: threading.Event | None = None,
              on_cycle: Callable[[Any], None] | None = None, on_error: Callable[[BaseException], None] | None = None,

@@ -83,14 +83,9 @@ class ScheduleRunner:
             self._fire(job)
 
     def _wait(self, target: datetime, stop) -> bool:
-        """Sleep on the service clock until `target`; True when stopped. Slices notice clock jumps."""
-        while True:
-            remaining = (target - to_ist(self.clock.now())).total_seconds()
-            if remaining <= 0:
-                return stop.is_set()
-            speed = self.clock.speed if self.clock.speed > 0 else 1.0
-            if stop.wait(min(remaining / speed, WAIT_SLICE_REAL)):
-                return True
+        from op_trading.collectors.loop import sleep_on_clock
+
+        return sleep_on_clock(self.clock, target, stop, WAIT_SLICE_REAL)
 
     def _fire(self, job: Job) -> None:
         due = job.next_at

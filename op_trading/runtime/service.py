@@ -341,14 +341,9 @@ class Service:
                 return  # the day's session is over: sleep until the next one
 
     def _sleep_until(self, target: datetime, stop: threading.Event) -> bool:
-        """Sleep on the service clock; slices notice clock jumps and speed changes. True when stopped."""
-        while True:
-            remaining = (target - to_ist(self.clock.now())).total_seconds()
-            if remaining <= 0:
-                return stop.is_set()
-            speed = self.clock.speed if self.clock.speed > 0 else 1.0
-            if stop.wait(min(remaining / speed, SLEEP_SLICE)):
-                return True
+        from op_trading.collectors.loop import sleep_on_clock
+
+        return sleep_on_clock(self.clock, target, stop, SLEEP_SLICE)
 
     def _on_cycle(self, report) -> None:
         self.last_report = report
