@@ -117,13 +117,13 @@ class Service:
         if self.clock is None:
             self.clock = self._default_clock()
         self._started_clock = to_ist(self.clock.now())
+        for face in self.faces:  # first: a face that cannot start (port taken) leaves nothing running
+            face.start(self)
         if self.notifier is None:
             from op_trading.notify.delivery import Notifier
 
             self.notifier = Notifier.from_settings(self.settings, on_result=self._delivered)
         self.notifier.start()
-        for face in self.faces:  # first: a face that cannot start (port taken) leaves nothing running
-            face.start(self)
         port = self.settings["METRICS_PORT"]
         if port:
             from op_trading.runtime.metrics import MetricsServer
