@@ -117,8 +117,12 @@ class Service:
         if self.clock is None:
             self.clock = self._default_clock()
         self._started_clock = to_ist(self.clock.now())
-        for face in self.faces:  # first: a face that cannot start (port taken) leaves nothing running
-            face.start(self)
+        try:
+            for face in self.faces:  # first: a face that cannot start (port taken) leaves nothing running
+                face.start(self)
+        except BaseException:
+            self._stack.close()  # the mock simulator opened for the clock
+            raise
         if self.notifier is None:
             from op_trading.notify.delivery import Notifier
 
