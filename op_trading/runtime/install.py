@@ -244,13 +244,15 @@ def _run_all(commands, runner: Runner) -> list[Check]:
     return checks
 
 
-def write_heartbeat(settings, state: str, health: str) -> None:
-    """The running service's pid, state and health, for `service status` (atomic; no secrets in it)."""
+def write_heartbeat(settings, state: str, health: str, checks: list[Check] | tuple = ()) -> None:
+    """The running service's pid, state and health report, for `service status` (atomic; no secrets in it: the
+    checks carry masked values only)."""
     from op_trading.fileio import atomic_write_json
 
     path = settings.path("DATA_DIR") / HEARTBEAT
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(path, {"pid": os.getpid(), "state": state, "health": health, "time": time.time()})
+    atomic_write_json(path, {"pid": os.getpid(), "state": state, "health": health, "time": time.time(),
+                             "checks": [[check.name, check.status.value, check.detail] for check in checks]})
 
 
 def read_heartbeat(settings) -> dict | None:
@@ -291,6 +293,8 @@ def status(settings, definition: ServiceFile, runner: Runner = run_command) -> O
         checks.append(Check("Service process", Status.OK if running else Status.WARN,
                             ("running: " if running else "not running (last seen: ") + detail +
                             ("" if running else ")")))
+        if running:  # the running service's own health report, component by component
+            checks += [Check(f"  {name}", Status(status), detail) for name, status, detail in beat.get("checks", ())]
     else:
         checks.append(Check("Service process", Status.WARN, "no heartbeat: the service has not run here"))
     message = f"Service {'installed' if installed else 'not installed'}, {'running' if running else 'not running'}"

@@ -429,7 +429,7 @@ class Service:
         from op_trading.runtime.install import write_heartbeat
 
         try:
-            write_heartbeat(self.settings, self.state, "ok" if healthy else "failing")
+            write_heartbeat(self.settings, self.state, "ok" if healthy else "failing", self.health)
         except OSError as error:  # a full disk shows in the health report; never stop the health thread for it
             log.warning("heartbeat not written: %s", error_line(error))
 

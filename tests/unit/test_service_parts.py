@@ -106,9 +106,13 @@ def test_install_shows_the_file_asks_then_writes_and_starts(tmp_path, project_ho
     settings = load_settings("production")
     before = status(settings, definition, runner)
     assert "installed, not running" in before.message
-    write_heartbeat(settings, "collecting", "ok")  # a service process in this very process
+    from op_trading.outcome import Check, Status
+
+    write_heartbeat(settings, "collecting", "failing",  # a service process in this very process
+                    [Check("Collection", Status.FAILED, "STALE: last good cycle 900 s ago")])
     after = status(settings, definition, runner)
-    assert "installed, running" in after.message
+    assert "installed, running" in after.message and after.status is Status.FAILED
+    assert any(check.detail.startswith("STALE") for check in after.checks)
     assert any("collecting" in check.detail for check in after.checks)
     removed = uninstall(definition, runner)
     assert removed.ok and not definition.path.exists()
