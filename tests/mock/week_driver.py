@@ -3,7 +3,7 @@
 The service runs in live mode against the local simulator (the official kiteconnect client, real HTTP), on the
 simulator's clock. The "trader" (a driver thread) logs in each trading morning when told to, the simulator publishes
 participant files each evening, a collection thread is killed once; the clock runs fast at night, slower in the
-morning and evening, slowest during sessions. Week: Sun 22 Nov 2026 20:00 -> Wed 25 Nov 2026 19:00 IST: Mon 23 is an
+morning and evening, slowest during sessions. Week: Sun 22 Nov 2026 20:00 -> Wed 25 Nov 2026 20:00 IST: Mon 23 is an
 expiry day (the NIFTY weekly expiry moves to Monday because Tue 24 Nov is an NSE holiday, Guru Nanak Jayanti),
 Wed 25 a normal session. Alerts go to real local stand-ins (HTTP webhook + Telegram API, SMTP).
 """
@@ -20,7 +20,7 @@ from op_trading.market import calendar
 from op_trading.market.calendar import IST, to_ist
 
 START = datetime(2026, 11, 22, 20, 0, tzinfo=IST)
-END = datetime(2026, 11, 25, 19, 0, tzinfo=IST)
+END = datetime(2026, 11, 25, 20, 0, tzinfo=IST)  # 18:30 import + retries: margin for a late publication
 SESSIONS = (date(2026, 11, 23), date(2026, 11, 25))
 HOLIDAY = date(2026, 11, 24)
 SPEED_NIGHT, SPEED_EDGES, SPEED_SESSION = 60000.0, 20000.0, 3000.0
