@@ -48,6 +48,20 @@ def test_each_channel_gets_what_reaches_its_minimum(http_receiver, smtp_receiver
     assert smtp_receiver.messages[0][1] == ["trader@example.com"]
 
 
+def test_ntfy_on_a_self_hosted_server(http_receiver):
+    results = []
+    notifier = Notifier([ChannelConfig("ntfy", f"ntfy://127.0.0.1:{http_receiver.port}/op-alerts-private", "info")],
+                        retries=0, on_result=lambda c, ok: results.append(ok)).start()
+    try:
+        notifier.deliver([FakeAlert("critical", "NIFTY", "IV spike 4 points")])
+        assert wait_until(lambda: results == [True])
+    finally:
+        notifier.stop()
+    [(path, body)] = http_receiver.received
+    assert body["topic"] == "op-alerts-private" and body["message"] == "IV spike 4 points"
+    assert "CRITICAL" in body["title"] and "NIFTY" in body["title"]
+
+
 def test_a_failing_channel_is_retried_a_bounded_number_of_times(http_receiver, caplog):
     results = []
     notifier = Notifier([ChannelConfig("webhook", f"json://127.0.0.1:{http_receiver.port}/hook", "info")],
