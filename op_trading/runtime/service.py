@@ -208,7 +208,8 @@ class Service:
         from op_trading.runtime.worker import Worker
 
         component.restart_at = None
-        component.worker = Worker(lambda: component.target(self.stop_event), f"op-{component.name}").start()
+        component.worker = Worker(lambda: component.target(self.stop_event), f"op-{component.name}")
+        component.worker.start()  # after the assignment: the health thread's first report looks at itself
 
     # -- supervision -------------------------------------------------------------------------------------------
     def _supervise(self) -> None:

@@ -37,6 +37,9 @@ def test_rejected_token_pauses_alerts_once_and_resumes_on_a_new_login(session_sa
     try:
         assert wait_until(lambda: len(service.cycle_times) >= 2, 60)
         assert service.state == "collecting"
+        assert wait_until(lambda: service.health, 10)
+        first = {check.name: check for check in service.health}  # the health thread's first report, at start
+        assert first["Threads"].status is Status.OK, first["Threads"].detail
         box.expire_tokens()  # Kite invalidates the session (e.g. a login elsewhere)
         assert wait_until(lambda: service.state == "waiting for Kite login", 60)
         rejected = box.count("GET /quote", 403)
