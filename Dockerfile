@@ -30,5 +30,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; token = os.environ.get('API_TOKEN', ''); u.urlopen(u.Request('http://127.0.0.1:%s/health' % os.environ.get('API_PORT', '8080'), headers={'Authorization': 'Bearer ' + token} if token else {}), timeout=4)"]
 
-# The long-running service (collection, analytics, alerts, API) in the foreground, headless.
-CMD ["op-trading", "run", "production.deploy", "--auto"]
+# The long-running service (collection, schedules, alerts, API, metrics) in the foreground, headless: the same
+# command as `python op_trading_setup.py service run` (docker restarts the container when it exits 1).
+CMD ["op-trading", "service", "run", "--mode", "production"]

@@ -1,6 +1,7 @@
 """Production: checks, the daily Kite login, analytics and alert settings, and the long-running service."""
 
 from op_trading.ui.model import Configure, Leaf, Menu, Sequence
+from wizards.environment import NOTIFICATIONS
 
 LIVE_ANALYTICS = Menu("analytics", "Live analytics configuration", (
     Configure("configure", "Chain metrics, IV model and buildup thresholds",
@@ -21,12 +22,30 @@ PARTICIPANT_ALERTS = Menu("participants", "Participant analysis with real-time a
                "PRO_CLIENT_DIVERGENCE_CONTRACTS", "ALERTS_ENABLED")),
     Leaf("show", "Show participant positions and FII/DII cash", "analytics.participants"),
     Leaf("alerts", "Show live alerts", "analytics.live_view", params={"view": "alerts"}),
+    Leaf("premarket", "Show the pre-market summary", "analytics.premarket",
+         help="The latest pre-market capture: overnight gaps, previous session's participant positions, FII/DII cash."),
 ))
 
-MONITORING = Configure("monitoring", "Monitoring and alerting setup",
+MONITORING_SETTINGS = Configure("configure", "Monitoring, API, alert and schedule settings",
                        ("HEALTH_CHECK_INTERVAL_SECONDS", "METRICS_PORT", "API_PORT", "API_HOST", "API_TOKEN",
                         "API_CORS_ORIGINS", "API_RATE_LIMIT_PER_MINUTE", "ALERTS_ENABLED", "ALERT_COOLDOWN_MINUTES",
-                        "IV_SPIKE_ALERT_POINTS", "VOLUME_SPIKE_MULTIPLIER", "LOG_LEVEL"))
+                        "IV_SPIKE_ALERT_POINTS", "VOLUME_SPIKE_MULTIPLIER", "LOG_LEVEL", "SERVICE_MAX_RESTARTS",
+                        "PARTICIPANT_IMPORT_TIME", "PARTICIPANT_IMPORT_RETRY_MINUTES", "PARTICIPANT_IMPORT_ATTEMPTS",
+                        "PREMARKET_CAPTURE_TIME"))
+
+MONITORING = Menu("monitoring", "Monitoring and alerting setup", (
+    MONITORING_SETTINGS,
+    Configure("notifications", "Alert notification channels (Telegram, e-mail, Discord/Slack, ntfy, webhook)",
+              tuple(f.env for f in NOTIFICATIONS.fields)),
+    Leaf("test_alert", "Send a test alert", "notify.test"),
+    Leaf("service_status", "Show whether the background service is installed and running", "service.status"),
+    Leaf("service_install", "Install the background service (systemd / launchd / Task Scheduler)",
+         "service.install", requires=("KITE_API_KEY",),
+         help="Shows the generated file and asks before writing it; equivalent to `op_trading_setup.py service "
+              "install`."),
+    Leaf("service_uninstall", "Uninstall the background service", "service.uninstall"),
+), help="The background service runs `python op_trading_setup.py service run` unattended: collection, "
+        "schedules, alerts, API, metrics.")
 
 PRODUCTION = Menu("production", "Production", (
     Sequence("checks", "Perform all system checks and validations",

@@ -1,8 +1,8 @@
 """Environment configuration wizard: one item per category of `wizards/environment.py`, plus all of them."""
 
 from op_trading.ui.model import Configure, Leaf, Menu, Sequence
-from wizards.environment import (ANALYTICS, DATA_SOURCE, DATABASE, LOGGING, MONITORING, PARTICIPANTS, PERFORMANCE,
-                                 SECURITY, Section)
+from wizards.environment import (ANALYTICS, DATA_SOURCE, DATABASE, LOGGING, MONITORING, NOTIFICATIONS, PARTICIPANTS,
+                                 PERFORMANCE, SECURITY, Section)
 
 
 def _category(item_id: str, section: Section) -> Configure:
@@ -39,7 +39,12 @@ FIRST_TIME = Configure(
 
 WIZARD = Menu("wizard", "Environment configuration wizard", (
     KITE_CREDENTIALS,
-    _category("monitoring", MONITORING),
+    Menu("monitoring", MONITORING.title, (
+        _category("configure", MONITORING),
+        _category("notifications", NOTIFICATIONS),
+        Leaf("test_alert", "Send a test alert", "notify.test",
+             help="One test message to every configured channel now; each channel's result is shown."),
+    ), help="Health checks, metrics, the API, and where alerts are sent (Apprise URLs; secrets are masked)."),
     _category("database", DATABASE),
     _category("logging", LOGGING),
     _category("data_source", DATA_SOURCE),
@@ -48,8 +53,9 @@ WIZARD = Menu("wizard", "Environment configuration wizard", (
     _category("security", SECURITY),
     _category("participants", PARTICIPANTS),
     Sequence("all", "Complete environment setup (all categories)",
-             ("kite.api_key", "kite.api_secret", "kite.connection", "kite.redirect", "monitoring", "database",
-              "logging", "data_source", "performance", "analytics", "security", "participants"),
+             ("kite.api_key", "kite.api_secret", "kite.connection", "kite.redirect", "monitoring.configure", "database",
+              "logging", "data_source", "performance", "analytics", "security", "participants",
+              "monitoring.notifications"),
              stop_on_failure=True),
     FIRST_TIME,
 ), help="Writes .env; Enter keeps the current value.")

@@ -31,6 +31,11 @@ ACTIONS: dict[str, str] = {
     "runtime.deploy": "op_trading.runtime.actions:deploy",
     "analytics.live_view": "op_trading.runtime.analytics_views:live_view",
     "analytics.participants": "op_trading.runtime.analytics_views:participants",
+    "notify.test": "op_trading.notify.actions:test_alert",
+    "service.install": "op_trading.runtime.install:install_action",
+    "service.uninstall": "op_trading.runtime.install:uninstall_action",
+    "service.status": "op_trading.runtime.install:status_action",
+    "analytics.premarket": "op_trading.runtime.jobs:premarket_action",
     "analytics.option_chain": "op_trading.runtime.chain_view:option_chain",
 }
 

@@ -73,6 +73,25 @@ def api(mode: Optional[Mode] = typer.Option(None, "--mode", help="Mode whose pro
     raise typer.Exit(api_command(mode.value if mode else None, _parse_sets(set_)))
 
 
+class ServiceAction(str, Enum):
+    install = "install"
+    uninstall = "uninstall"
+    status = "status"
+    run = "run"
+
+
+@app.command("service")
+def service(action: ServiceAction = typer.Argument(..., help="install | uninstall | status | run"),
+            yes: bool = typer.Option(False, "--yes", help="install: write the shown file without asking."),
+            mode: Optional[Mode] = typer.Option(None, "--mode", help="Mode whose profile defaults apply."),
+            set_: List[str] = typer.Option([], "--set", help=SET_HELP, metavar="KEY=VALUE")) -> None:
+    """The background service: install it to start at boot and restart on failure (systemd user unit, launchd
+    agent or Task Scheduler task), uninstall it, show whether it is installed and running, or run it here."""
+    from op_trading.ui.serve import service_command
+
+    raise typer.Exit(service_command(action.value, mode.value if mode else None, _parse_sets(set_), yes))
+
+
 @app.command("tree")
 def tree() -> None:
     """Print every menu item with its number path and id."""

@@ -92,6 +92,7 @@ def setup_logging(settings) -> SecretFilter:
     from op_trading.config.settings import fields
 
     secrets = [settings.texts.get(name, "") for name, f in fields().items() if f.secret]
+    secrets += notification_url_parts(settings)
     secret_filter = SecretFilter(secrets)
     handler = _daily_file_handler(settings.path("LOG_DIR") / LOG_NAME, settings["LOG_RETENTION_DAYS"])
     handler.set_name(_OURS)
@@ -106,6 +107,19 @@ def setup_logging(settings) -> SecretFilter:
     logger.setLevel(settings["LOG_LEVEL"])
     logger.propagate = False
     return secret_filter
+
+
+def notification_url_parts(settings) -> list[str]:
+    """The token-like parts of the alert channel URLs (a Telegram bot token, a webhook token, an ntfy topic): a log
+    line may quote a part without the whole URL. Host names (with dots) and short parts are left readable."""
+    import re
+
+    parts = []
+    for name, value in settings.texts.items():
+        if name.startswith("NOTIFY_") and name.endswith("_URL") and "://" in (value or ""):
+            rest = value.split("://", 1)[1]
+            parts += [part for part in re.split(r"[/@?&=]", rest) if len(part) >= 8 and "." not in part]
+    return parts
 
 
 def secret_filter() -> SecretFilter | None:

@@ -55,6 +55,10 @@ MONITORING = Section("monitoring", "Monitoring and health checks", (
     Field("ALERTS_ENABLED", "Raise alerts",
           "Alerts go to the log, the store and the console view.",
           default="true", kind="bool", profiles={"setup": "false"}),
+    Field("SERVICE_MAX_RESTARTS", "Thread restarts before the service gives up",
+          "A crashed collection or schedule thread is restarted with backoff; after this many crashes of one thread "
+          "the service stops with exit 1 and one alert (a service manager then restarts the whole process).",
+          default="5", kind="int", minimum=1, maximum=100),
     Field("ALERT_COOLDOWN_MINUTES", "Alert cool-down (minutes)",
           "The same alert is not raised again within this many minutes.",
           default="15", kind="int", minimum=0, maximum=1440),
@@ -214,6 +218,16 @@ PARTICIPANTS = Section("participants", "Participant analysis", (
           default="true", kind="bool"),
     Field("PREMARKET_CAPTURE_ENABLED", "Pre-market data capture", "", default="true", kind="bool"),
     Field("PREMARKET_CAPTURE_TIME", "Pre-market capture time (IST)", "", default="08:00", kind="time"),
+    Field("PARTICIPANT_IMPORT_TIME", "Participant and FII/DII import time (IST)",
+          "The service imports the day's participant OI/volume files and FII/DII cash data at this time on trading "
+          "days (NSE publishes them in the evening), then raises participant alerts.",
+          default="18:30", kind="time"),
+    Field("PARTICIPANT_IMPORT_RETRY_MINUTES", "Minutes between import attempts",
+          "While the day's files are not there yet, the import is tried again after this many minutes.",
+          default="30", kind="int", minimum=1, maximum=240),
+    Field("PARTICIPANT_IMPORT_ATTEMPTS", "Import attempts per day",
+          "How many times the import is tried before waiting for the next trading day.",
+          default="8", kind="int", minimum=1, maximum=48),
     Field("ENABLE_POSITION_MONITORING", "Position change tracking", "", default="true", kind="bool"),
     Field("POSITION_MONITOR_INTERVAL", "Position monitoring interval", "", default="5m", kind="choice",
           choices=("1m", "5m", "15m", "30m", "1h")),
@@ -224,5 +238,30 @@ PARTICIPANTS = Section("participants", "Participant analysis", (
           kind="int", minimum=0, maximum=365),
 ))
 
-SECTIONS = (KITE, MONITORING, DATABASE, LOGGING, DATA_SOURCE, PERFORMANCE, ANALYTICS, SECURITY, PARTICIPANTS)
+_SEVERITY_HELP = "Alerts below this severity are not sent to this channel (info < warning < critical)."
+_NOTIFY_URL = "op_trading.notify.channels:check_url"
+
+
+def _channel(env: str, prompt: str, example: str) -> tuple[Field, Field]:
+    return (Field(f"NOTIFY_{env}_URL", f"{prompt} notification URL (empty = off)", f"Apprise URL, e.g. {example}",
+                  secret=True, check=_NOTIFY_URL),
+            Field(f"NOTIFY_{env}_MIN_SEVERITY", f"{prompt}: minimum severity", _SEVERITY_HELP, default="warning",
+                  kind="choice", choices=("info", "warning", "critical")))
+
+
+NOTIFICATIONS = Section("notifications", "Alert notifications (Telegram, e-mail, Discord/Slack, ntfy, webhook)", (
+    *_channel("TELEGRAM", "Telegram", "tgram://bot-token/chat-id"),
+    *_channel("EMAIL", "E-mail", "mailtos://user:app-password@smtp.gmail.com?to=you@example.com"),
+    *_channel("CHAT", "Discord or Slack", "discord://webhook-id/webhook-token or slack://TokenA/TokenB/TokenC"),
+    *_channel("NTFY", "ntfy", "ntfys://ntfy.sh/your-private-topic"),
+    *_channel("WEBHOOK", "Generic webhook", "jsons://example.com/op-alerts (JSON POST)"),
+    Field("NOTIFY_RETRIES", "Retries of a failed delivery",
+          "A failed send is retried this many times with doubling waits, then logged; collection never waits.",
+          default="3", kind="int", minimum=0, maximum=10),
+    Field("TELEGRAM_API_ROOT", "Telegram Bot API root", "Change only for a proxy or a local stand-in.",
+          default="https://api.telegram.org", kind="url"),
+))
+
+SECTIONS = (KITE, MONITORING, DATABASE, LOGGING, DATA_SOURCE, PERFORMANCE, ANALYTICS, SECURITY, PARTICIPANTS,
+            NOTIFICATIONS)
 FIELDS = {f.env: f for section in SECTIONS for f in section.fields}

@@ -325,6 +325,22 @@ def service_health() -> Board:
         prom("rate(op_points_spooled_total[$__rate_interval]) * 60", "spooled (a sink was down)")], **panel)
     board.panel("timeseries", "Alerts raised", [prom("increase(op_alerts_total[$__rate_interval])", "alerts")],
                 **panel)
+    board.panel("stat", "Kite token life left", [prom("op_kite_token_remaining_seconds", "token")], unit="s",
+                width=6, height=4, **panel)
+    board.panel("stat", "Spooled points waiting", [prom("op_spool_backlog_points", "backlog")], width=6, height=4,
+                **panel)
+    board.panel("stat", "Collection state", [prom("op_collection_state == 1", "{{state}}")], width=6, height=4,
+                **panel)
+    board.panel("stat", "Kite 429 answers", [prom("increase(op_rate_limited_total[1h])", "429 in 1h")], width=6,
+                height=4, **panel)
+    board.panel("timeseries", "Errors by class", [
+        prom("sum by (class) (increase(op_errors_total[$__rate_interval]))", "{{class}}")], **panel)
+    board.panel("timeseries", "Thread restarts and alert deliveries", [
+        prom("sum by (component) (increase(op_thread_restarts_total[$__rate_interval]))", "restart {{component}}"),
+        prom("sum by (channel, result) (increase(op_alerts_delivered_total[$__rate_interval]))",
+             "{{channel}} {{result}}")], **panel)
+    board.panel("table", "Component health (0 OK, 1 WARN, 2 FAILED)", [prom("op_component_status", "{{component}}")],
+                **panel)
     return board
 
 

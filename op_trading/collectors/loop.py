@@ -50,7 +50,7 @@ class LoopClock:
 @dataclass
 class LoopResult:
     # "done" (cycle count reached), "stopped" (stop event), "auth" (token rejected), "failing" (too many failed
-    # cycles in a row)
+    # cycles in a row), "closed" (the market closed and the caller asked to get control back then)
     reason: str
     cycles: int = 0  # cycles that succeeded
     errors: int = 0  # cycles that failed
@@ -86,15 +86,29 @@ def wait_until(target: datetime, clock: LoopClock, stop_event: threading.Event) 
             return True
 
 
+def sleep_on_clock(clock: Any, target: datetime, stop_event: threading.Event, slice_seconds: float = 0.5) -> bool:
+    """Sleep until `clock` reaches `target`, re-reading it every `slice_seconds` of real time (a simulated clock may
+    jump or change speed meanwhile); True when the stop event ended the wait. The service's long waits use this."""
+    while True:
+        remaining = (target - to_ist(clock.now())).total_seconds()
+        if remaining <= 0:
+            return stop_event.is_set()
+        speed = clock.speed if clock.speed > 0 else 1.0
+        if stop_event.wait(min(remaining / speed, slice_seconds)):
+            return True
+
+
 def run_loop(run_cycle: Callable[[], Any], *, interval: int, clock: LoopClock | None = None,
              cycles: int | None = None, stop_event: threading.Event | None = None,
              on_cycle: Callable[[Any], None] | None = None, on_error: Callable[[BaseException], None] | None = None,
              market_hours: bool = True, is_market_open: Callable[[datetime], bool] = calendar.is_market_open,
              next_session_open: Callable[[datetime], datetime] = calendar.next_session_open,
-             max_failures_in_a_row: int | None = None, not_before: datetime | None = None) -> LoopResult:
+             max_failures_in_a_row: int | None = None, not_before: datetime | None = None,
+             leave_when_closed: bool = False) -> LoopResult:
     """Run `run_cycle` until `cycles` have been tried (failed ones count), the stop event is set, Kite rejects the
     token or `max_failures_in_a_row` cycles failed in a row. With `not_before` (the end of a slot already stored)
-    the first cycle waits for the next boundary while the clock is still before it."""
+    the first cycle waits for the next boundary while the clock is still before it. `leave_when_closed` returns
+    (reason "closed") instead of sleeping through closed hours: the service does its own waiting (token, state)."""
     clock = clock or LoopClock()
     stop_event = stop_event or threading.Event()
     result = LoopResult("done")
@@ -105,6 +119,9 @@ def run_loop(run_cycle: Callable[[], Any], *, interval: int, clock: LoopClock | 
             break
         now = to_ist(clock.now())
         if market_hours and not is_market_open(now):
+            if leave_when_closed:
+                result.reason = "closed"
+                return result
             opens = next_session_open(now)
             result.waits.append(f"market closed at {now:%Y-%m-%d %H:%M} IST; waiting for {opens:%Y-%m-%d %H:%M}")
             del result.waits[:-MAX_WAITS_KEPT]  # a service runs for months: keep the report small

@@ -69,6 +69,9 @@ class KiteCaller:
         self._answer.status = response.status_code
 
     def call(self, method_name: str, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self.kite, "_op_rejected", False):
+            # Kite already rejected this client's token: never send it again (only a new login helps)
+            raise AuthRequired("Kite rejected this access token; log in again")
         method = self._method(method_name)
         endpoint = endpoint_class(method_name)
         self.stats.add(calls=1)
@@ -154,6 +157,7 @@ def make_kite(settings, access_token: str | None = None, policy: RetryPolicy | N
     store = store or TokenStore.from_settings(settings)
 
     def on_session_expired() -> None:
+        kite._op_rejected = True  # KiteCaller refuses to send this token again
         # Only the token this client holds: a failed check of a freshly pasted token (or a failed session
         # exchange, which has no token yet) must not condemn the good token in the store.
         if kite.access_token:

@@ -139,7 +139,9 @@ def deploy(ctx, cycles: int | None = None) -> Outcome:
     from op_trading.api.server import api_faces
 
     try:
-        service = Service(ctx.settings, cycles=cycles, faces=api_faces(ctx.settings)).start()
+        # headless runs print each state change at once ("waiting for Kite login"), between the periodic frames
+        on_state = None if ctx.ui.interactive else (lambda line: ctx.ui.notify(f"service: {line}"))
+        service = Service(ctx.settings, cycles=cycles, faces=api_faces(ctx.settings), on_state=on_state).start()
     except (ApiConfigError, OSError) as error:
         return failed(f"the API cannot start: {error}", exit_code=ExitCode.USAGE)
     started = time.monotonic()

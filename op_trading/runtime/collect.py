@@ -164,8 +164,12 @@ class CollectionSession:
 
 def run_collection(settings, cycles: int | None = None, stop_event: threading.Event | None = None,
                    on_cycle: Callable[[CycleReport], None] | None = None,
-                   market_hours: bool | None = None) -> Outcome:
-    """Collect `cycles` cycles (None: until `stop_event`), write them to the sinks, return what happened."""
+                   market_hours: bool | None = None, feed: Feed | None = None,
+                   leave_when_closed: bool = False) -> Outcome:
+    """Collect `cycles` cycles (None: until `stop_event`), write them to the sinks, return what happened.
+
+    The service passes its own `feed` (its clock, its client) and `leave_when_closed=True`: the run then ends when
+    the market closes (data["reason"] == "closed") and the service waits for the next session itself."""
     from op_trading.collectors.loop import MAX_FAILURES_IN_A_ROW, run_loop
     from op_trading.storage import StorageConfigError, open_sinks
 
@@ -184,7 +188,7 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
                 stored[source] = last_stored_time(sinks, source)
             return stored[source]
 
-        feed = _open_feed(settings, stack, stored_time)
+        feed = feed or _open_feed(settings, stack, stored_time)
         if isinstance(feed, Outcome):
             return feed
         collector = build_collector(settings, feed)
@@ -193,7 +197,8 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
                           cycles=cycles, stop_event=stop_event, on_error=session.failed,
                           market_hours=cycles is None if market_hours is None else market_hours,
                           max_failures_in_a_row=None if cycles is None else MAX_FAILURES_IN_A_ROW,
-                          not_before=slot_after_stored(stored_time(feed.source), feed.clock.now(), interval))
+                          not_before=slot_after_stored(stored_time(feed.source), feed.clock.now(), interval),
+                          leave_when_closed=leave_when_closed)
         for sink in sinks:
             sink.flush()
         return _outcome(result, session.totals, feed)

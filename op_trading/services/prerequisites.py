@@ -18,6 +18,8 @@ REQUIRED = {
     # the HTTP face (API, WebSocket streams, dashboard) and its browser tests
     "fastapi": "0.115", "uvicorn": "0.35", "websockets": "13.0", "prometheus-client": "0.20",
     "fastapi-offline": "1.7", "plotly": "5.0", "playwright": "1.45",
+    # the unattended service: schedules, alert delivery, and the SMTP stand-in its tests deliver to
+    "apscheduler": "3.10", "apprise": "1.6", "aiosmtpd": "1.4",
 }
 PIP_TIMEOUT_SECONDS = 900
 

@@ -185,6 +185,9 @@ def print_status() -> int:
     render.line(console, f"Kite token: {token_summary(settings)}")
     storage = ", ".join(settings["STORAGE_SINKS"])
     render.line(console, f"Data source: {settings['DATA_SOURCE_MODE']}; storage: {storage}")
+    from op_trading.runtime.install import service_file, status as service_status
+
+    render.line(console, f"Background service: {service_status(settings, service_file()).message}")
     for message in settings.errors.values():
         render.line(console, f"Configuration problem: {message}")
     for message in settings.warnings:

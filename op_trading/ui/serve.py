@@ -21,3 +21,18 @@ def api_command(mode: str | None, overrides: dict[str, str]) -> int:
     result = serve_store(load_settings(mode, overrides), lambda line: console.print(line, markup=False))
     render.outcome(console, result, "api")
     return result.code()
+
+
+def service_command(action: str, mode: str | None, overrides: dict[str, str], assume_yes: bool = False) -> int:
+    """`service install|uninstall|status|run`: the background service's terminal side."""
+    from op_trading.config.settings import load_settings
+    from op_trading.runtime.install import service_command as run_action
+
+    console = render.make_console()
+    if action == "run":  # the log file too: a headless service is read through its log and these lines
+        from op_trading.logs import setup_logging
+
+        setup_logging(load_settings(mode, overrides))
+    result = run_action(action, mode, overrides, assume_yes, lambda line: console.print(line, markup=False))
+    render.outcome(console, result, f"service {action}")
+    return result.code()

@@ -55,11 +55,12 @@ def test_the_image_runs_the_service_as_a_non_root_user_with_data_logs_and_token_
     home = env.split("OP_TRADING_HOME=")[1].split()[0]
     assert {f"{home}/data", f"{home}/logs", f"{home}/.secrets"} == set(volumes)
     [command] = [exec_form(arguments) for keyword, arguments in instructions if keyword == "CMD"]
-    assert command[:3] == ["op-trading", "run", "production.deploy"] and "--auto" in command
-    from menus import ROOT as MENU
-    from op_trading.ui.model import find
+    assert command[:3] == ["op-trading", "service", "run"]  # = python op_trading_setup.py service run
+    from typer.main import get_command
 
-    assert find(MENU, command[2]).title == "Production environment deployment"
+    from op_trading.cli import ServiceAction, app
+
+    assert get_command(app).get_command(None, "service") is not None and ServiceAction(command[2])
 
 
 def test_the_healthcheck_asks_the_api_health_endpoint():

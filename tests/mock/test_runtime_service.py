@@ -41,17 +41,3 @@ def test_service_collects_analyses_and_serves_metrics(project_home):
     overview = next(table for table in snapshot.tables if table.title == "Index overview")
     assert "[MOCK DATA]" in overview.caption and len(overview.rows) == 6
     assert "2 cycle(s) collected" in snapshot.message
-
-
-def test_scheduler_takes_the_premarket_capture_at_its_time(project_home, monkeypatch):
-    import op_trading.market.calendar as calendar
-
-    monkeypatch.setattr(calendar, "now_ist", lambda: datetime(2026, 11, 20, 8, 5, tzinfo=IST))  # a Friday, 08:05
-    settings = load_settings("production", {"DATA_SOURCE_MODE": "live", "PREMARKET_CAPTURE_TIME": "08:00"})
-    service = Service(settings, analyzers=[])
-    worker = threading.Thread(target=service._schedule_loop)
-    worker.start()
-    assert wait_for(lambda: any(line.startswith("pre-market:") for line in service.recent), timeout=30)
-    service.stop_event.set()
-    worker.join(10)
-    assert any("Pre-market summary for 20-Nov-2026" in line for line in service.recent)
