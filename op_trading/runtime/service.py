@@ -31,6 +31,9 @@ class Service:
         self.cycles = cycles
         self.metrics = service_metrics()
         self.analyzers = analyzers if analyzers is not None else default_analyzers(settings)
+        from op_trading.runtime.analysis import AnalyticsWorker  # analytics on their own thread (issue 12.1)
+
+        self.analytics = AnalyticsWorker(settings, self.analyzers, on_lines=self._analytics_lines)
         self.stop_event = threading.Event()
         self.outcome: Outcome | None = None
         self.last_report: Any = None
@@ -46,6 +49,7 @@ class Service:
         port = self.settings["METRICS_PORT"]
         if port:
             self._metrics_server = MetricsServer(self.metrics, port).start()
+        self.analytics.start()
         self._spawn("collection", self._collect)
         self._spawn("health", self._health_loop)
         if self.settings["DATA_SOURCE_MODE"] == "live" and self.settings["PREMARKET_CAPTURE_ENABLED"]:
@@ -59,6 +63,8 @@ class Service:
         deadline = time.monotonic() + wait
         for worker in self._threads:  # waits through Ctrl-C: the current cycle finishes its writes
             wait_for(worker, self.stop_event, timeout=max(deadline - time.monotonic(), 0.0))
+        self.analytics.wait_idle(max(deadline - time.monotonic(), 0.0))  # the last cycle's pass, then stop
+        self.analytics.stop(wait=max(deadline - time.monotonic(), 1.0))
         if self._metrics_server:
             self._metrics_server.stop()
             self._metrics_server = None
@@ -85,8 +91,6 @@ class Service:
             self.outcome = failed(f"collection stopped: {error_line(error)}")
         finally:
             self.stop_event.set()
-            for analyzer in self.analyzers:  # the analyzers' store belongs to this thread
-                getattr(analyzer, "close", lambda: None)()
 
     def _on_cycle(self, report) -> None:
         self.last_report = report
@@ -105,15 +109,14 @@ class Service:
         self.metrics.inc("op_points_spooled_total", sum(write.spooled for write in report.writes))
         self.metrics.set("op_cycle_seconds", stats.wall_ms / 1000)
         self.metrics.set("op_last_cycle_timestamp_seconds", time.time())
-        for analyzer in self.analyzers:
-            try:
-                for line in analyzer(report) or ():
-                    self.recent.append(line)
-                    if line.startswith("ALERT"):
-                        self.metrics.inc("op_alerts_total")
-            except Exception as error:  # analytics must never stop collection
-                log.exception("analyzer failed")
-                self.recent.append(f"analytics error: {error_line(error)}")
+        self.analytics.submit(report)  # never blocks: the worker analyses the latest cycle when it is free
+
+    def _analytics_lines(self, lines: list[str]) -> None:
+        """Called from the analytics thread with each pass's alerts and notes."""
+        for line in lines:
+            self.recent.append(line)
+            if line.startswith("ALERT"):
+                self.metrics.inc("op_alerts_total")
 
     def _health_loop(self) -> None:
         interval = self.settings["HEALTH_CHECK_INTERVAL_SECONDS"]
@@ -163,8 +166,7 @@ class Service:
         cycle = getattr(self.last_report, "cycle", None)
         if cycle is not None:
             tables.append(overview_table(cycle.records, cycle.timestamp))
-        for analyzer in self.analyzers:
-            tables.extend(getattr(analyzer, "tables", lambda: [])())
+        tables.extend(self.analytics.tables())  # the last pass's tables: views never recompute
         if self.recent:
             tables.append(Table("Recent", ("event",), tuple((line,) for line in self.recent)))
         checks = tuple(self.health)
