@@ -85,7 +85,7 @@ class Service:
 
         try:
             self.outcome = run_collection(self.settings, cycles=self.cycles, stop_event=self.stop_event,
-                                          on_cycle=self._on_cycle)
+                                          on_cycle=self._on_cycle, analytics=False)  # self.analytics runs them
         except Exception as error:  # the service reports, it does not die silently
             log.exception("collection stopped")
             self.outcome = failed(f"collection stopped: {error_line(error)}")
