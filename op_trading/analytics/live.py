@@ -108,7 +108,7 @@ class LiveAnalytics:
         result.flows = self.flows.update(legs)
         if self.positions.enabled:
             self.positions.observe(legs, now)
-            result.positions = self.positions.report(self.positions.recent(), now, self.positions.closing_history(now))
+            result.positions = self.positions.live_report(now)  # per-contract state: no rescan of the window
         common.write_points(self.store, index_daily_points(overviews))  # the rollup VIX regime reads
         result.breadth = br.market_breadth(overviews)
         result.regime = self.vix.regime(list(overviews), result.metrics)

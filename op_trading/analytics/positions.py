@@ -228,6 +228,10 @@ class PositionMonitor:
         self._recent: deque[Mapping[str, Any]] = deque()
         self._seeded = False
         self._closing: tuple[date, list[dict]] | None = None
+        from op_trading.analytics.position_monitor import ContractWindows
+
+        self._windows = ContractWindows(interval, timedelta(seconds=_seconds(interval)), baseline_intervals + 1)
+        self._pattern_base: Any = None
 
     @classmethod
     def from_settings(cls, settings, store: Any = None) -> "PositionMonitor":
@@ -244,9 +248,14 @@ class PositionMonitor:
         now = common.as_ist(now)
         if not self._seeded:
             self._seeded = True  # the cycle's own rows may already be stored: seed strictly before `now`
-            self._recent.extend(common.query(self.store, self.leg_measurement, start=now - self.window,
-                                             end=now - timedelta(microseconds=1), fields=SNAPSHOT_FIELDS))
+            seed = common.query(self.store, self.leg_measurement, start=now - self.window,
+                                end=now - timedelta(microseconds=1), fields=SNAPSHOT_FIELDS)
+            self._recent.extend(seed)
+            self._windows.add(seed)
+        records = list(records)
         self._recent.extend(records)
+        self._windows.add(records)
+        self._windows.trim(now)
         while self._recent and common.record_time(self._recent[0]) < now - self.window:
             self._recent.popleft()
 
@@ -281,6 +290,44 @@ class PositionMonitor:
             "pattern": buildup_pattern(list(closing) + list(recent), self.pattern_lookback_days,
                                        common.as_ist(now).date(), **thresholds),
         }
+
+    def live_report(self, now: datetime) -> dict[str, Any]:
+        """`report(recent(), now, closing_history(now))` from the per-contract state `observe` keeps: the same
+        figures at a cost that does not grow with the window (see op_trading/analytics/position_monitor.py)."""
+        if not self.enabled:
+            return {}
+        now = common.as_ist(now)
+
+        def classify(key: str, then: Mapping[str, Any], latest: Mapping[str, Any]) -> PositionChange:
+            return _change(key, then, latest, self.price_threshold_pct, self.oi_threshold_pct)
+
+        changes = [classify(key, then, latest) for key, then, latest in self._windows.pairs(now)]
+        unusual = [Unusual("volume_spike", key, str(last.get("index", "")), common.record_time(last), self.interval,
+                           volume, baseline, volume / baseline, str(last.get("source") or "unknown"))
+                   for key, last, volume, baseline in self._windows.volume_spikes(now, self.baseline_intervals)
+                   if baseline > 0 and volume >= self.volume_multiplier * baseline]
+        unusual += [Unusual("oi_spike", c.instrument, c.index, c.end, self.interval, c.oi_change_pct, c.oi_start,
+                            abs(c.oi_change_pct), c.source) for c in changes
+                    if self.oi_change_alert_pct > 0 and c.oi_change_pct is not None
+                    and abs(c.oi_change_pct) >= self.oi_change_alert_pct]
+        pattern: dict[str, Counter] = {}
+        if self.pattern_lookback_days > 0:
+            base = self._pattern(now)
+            pattern = base.with_today(((key, contract.latest) for key, contract in self._windows.contracts.items()
+                                       if contract.latest is not None), classify)
+        return {"changes": changes, "net": net_positions(changes) if self.net_positions else [],
+                "unusual": unusual, "pattern": pattern}
+
+    def _pattern(self, now: datetime):
+        from op_trading.analytics.position_monitor import PatternBase
+
+        today = now.date()
+        if self._pattern_base is None or self._pattern_base.today != today:
+            self._pattern_base = PatternBase(today, self.closing_history(now), self.pattern_lookback_days,
+                                             lambda key, then, latest: _change(key, then, latest,
+                                                                               self.price_threshold_pct,
+                                                                               self.oi_threshold_pct))
+        return self._pattern_base
 
     def tables(self, report: Mapping[str, Any]) -> list[Table]:
         if not report:

@@ -98,3 +98,49 @@ def test_vix_closes_from_index_daily_equal_the_closing_rows_of_raw_overviews(tmp
     raw = daily_closes(common.closing_rows(db, "index_overview", [day.date() for day in days],
                                            tags={"index": "INDIA VIX", "source": "mock"}), "last_price")
     assert rollup == raw and len(raw) == len(days)
+
+
+def test_live_position_report_equals_the_report_over_the_raw_window(tmp_path):
+    from op_trading.analytics import positions as ps
+    from op_trading.storage.schema import leg_point
+    from tests.fixtures_analytics import settings
+
+    db, rng = store(tmp_path), random.Random(11)
+    contracts = [(strike, side) for strike in (24500, 24600) for side in ("CALL", "PUT")]
+    state = {contract: [1000.0, 0.0, 100.0] for contract in contracts}  # oi, cumulative volume, price
+
+    def legs(moment):
+        rows = []
+        for (strike, side), values in state.items():
+            values[0] = max(0.0, values[0] + rng.choice((-60, -10, 0, 15, 80)))
+            values[1] += rng.choice((100, 200, 300, 2500))
+            values[2] = max(1.0, values[2] + rng.choice((-2.0, 0.0, 1.0, 3.0)))
+            rows.append({"timestamp": moment.isoformat(), "index": "NIFTY", "expiry": "2026-07-30", "strike": strike,
+                         "side": side, "oi": int(values[0]), "volume": int(values[1]), "last_price": values[2],
+                         "source": "mock", "atm_strike": 24500, "bucket": "this_week",
+                         "strike_offset": "atm" if strike == 24500 else "+1"})
+        return rows
+
+    for day in DAYS[:4]:  # earlier sessions, stored: the closing history
+        for values in state.values():
+            values[1] = 0.0
+        for moment in cycles(day, (15, 15), (15, 30)):
+            db.write([leg_point(row) for row in legs(moment)])
+    monitor = ps.PositionMonitor.from_settings(settings(POSITION_MONITOR_INTERVAL="5m", VOLUME_SPIKE_MULTIPLIER=1.5,
+                                                        OI_CHANGE_ALERT_PERCENT=3), store=db)
+    for values in state.values():
+        values[1] = 0.0
+    compared = 0
+    for moment in cycles(DAYS[4]):
+        rows = legs(moment)
+        db.write([leg_point(row) for row in rows])
+        monitor.observe(rows, moment)
+        live = monitor.live_report(moment)
+        raw = monitor.report(monitor.recent(), moment, monitor.closing_history(moment))
+        assert [(c.instrument, c.oi_change, c.buildup, c.start) for c in live["changes"]] == \
+               [(c.instrument, c.oi_change, c.buildup, c.start) for c in raw["changes"]]
+        assert sorted((u.kind, u.instrument, u.value) for u in live["unusual"]) == \
+               sorted((u.kind, u.instrument, u.value) for u in raw["unusual"])
+        assert live["net"] == raw["net"] and live["pattern"] == raw["pattern"]
+        compared += len(raw["changes"]) + len(raw["unusual"])
+    assert compared > 100 and any(raw["pattern"].values())
