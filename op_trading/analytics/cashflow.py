@@ -23,6 +23,7 @@ Buckets conserve totals: summed over buckets, every component equals the sum ove
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable, Mapping
 
@@ -81,7 +82,9 @@ class FlowBucket:
         return None if share is None else 100.0 * share
 
 
+@lru_cache(maxsize=256)
 def sector_of(index_name: str) -> str:
+    """Cached: it is asked for every flow of every cycle, and the index list never changes in a run."""
     index = common.find_index(index_name)
     return index.sector if index is not None else "other"
 
@@ -159,8 +162,12 @@ def aggregate(flows: Iterable[Flow], timeframe: str, by: str = "index") -> list[
     if by not in GROUPS:
         raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPS)}")
     sums: dict[tuple[datetime, str], list] = {}
+    starts: dict[datetime, datetime] = {}  # a cycle's flows share their time: one bucket_start per distinct time
     for flow in flows:
-        entry = sums.setdefault((bucket_start(flow.time, timeframe), _group_of(flow, by)), [0.0, 0.0, 0.0, 0, set()])
+        start = starts.get(flow.time)
+        if start is None:
+            start = starts[flow.time] = bucket_start(flow.time, timeframe)
+        entry = sums.setdefault((start, _group_of(flow, by)), [0.0, 0.0, 0.0, 0, set()])
         entry[0] += flow.inflow
         entry[1] += flow.outflow
         entry[2] += flow.unclassified
