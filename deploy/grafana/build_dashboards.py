@@ -35,7 +35,8 @@ DICTS = {  # how each measurement spells the index in its `index` tag, from the 
     "labels": {index.key: index.label for index in OPTION_INDICES},
     "symbols": {index.key: index.tradingsymbol for index in OPTION_INDICES},
 }
-INDEX_FORM = {"atm_option_quote": "labels", "cash_flow": "labels", "index_overview": "symbols"}
+INDEX_FORM = {"atm_option_quote": "labels", "cash_flow": "labels", "index_overview": "symbols",
+              "position_close": "labels"}
 
 
 # ----------------------------------------------------------------------------------------------- Flux building
@@ -220,6 +221,10 @@ def option_chain() -> Board:
                           '|> sort(columns: ["strike"])')))
     board.panel("barchart", "Full chain OI by strike (latest snapshot of the $bucket expiry)", [q(chain)], width=24,
                 options={"xField": "strike", "orientation": "vertical"})
+    board.panel("timeseries", "Closing OI per contract, day by day ($index, rollup)", [q(flux(
+        "position_close", ("oi",), then=('|> group(columns: ["expiration", "strike", "option_type"])',)))],
+        width=24, description="position_close: each contract's last snapshot of the session (15:30 IST); the "
+                              "buildup pattern compares these day to day.")
     board.panel("timeseries", "OI per strike offset through the day ($index $bucket)", [q(flux(
         "atm_option_quote", ("oi",), bucket=True, then=(
             WINDOW, '|> group(columns: ["strike_offset", "option_type"])')))], width=24)

@@ -198,6 +198,15 @@ CASH_FLOW = MeasurementSpec(
     _fields("float", RUPEE, ("inflow", "traded value while the price rose"),
             ("outflow", "traded value while the price fell"), ("unclassified", "traded value, no direction yet")))
 
+POSITION_CLOSE = MeasurementSpec(
+    "position_close", "analytics, every cycle (rewrites the day's row: the last snapshot)",
+    "15:30 IST of the day",
+    (TagSpec("index", "index label", INDEX_LABELS), TagSpec("expiration", "expiry date (YYYY-MM-DD)"),
+     TagSpec("strike", "the contract's strike"), TagSpec("option_type", "call or put", ("CE", "PE")), SOURCE),
+    _fields("float", CONTRACTS, ("oi", "open interest at the day's last snapshot"))
+    + _fields("float", UNITS, ("volume", "day volume at the last snapshot"))
+    + _fields("float", RUPEE, ("last_price", "last price at the last snapshot")))
+
 CASH_FLOW_SUMMARY = MeasurementSpec(
     "cash_flow_summary", "analytics, every cycle (rewrites each running bucket's row)", "bucket start (IST)",
     (TagSpec("timeframe", "bucket size", ("1m", "5m", "15m", "30m", "1h", "1d", "1w")),
@@ -271,7 +280,7 @@ INSTALL_CHECK = MeasurementSpec(
 
 MEASUREMENTS: dict[str, MeasurementSpec] = {spec.name: spec for spec in (
     LEG, OVERVIEW, OPTION_CHAIN, OPTION_CHAIN_SNAPSHOT, CHAIN, CHAIN_DAILY, CHAIN_PREMIUM_5M, INDEX_DAILY, CASH_FLOW,
-    CASH_FLOW_SUMMARY, PARTICIPANTS,
+    CASH_FLOW_SUMMARY, POSITION_CLOSE, PARTICIPANTS,
     FII_DII_CASH, ALERTS, PREMARKET, INSTALL_CHECK)}
 
 

@@ -124,19 +124,22 @@ def test_live_position_report_equals_the_report_over_the_raw_window(tmp_path):
     for day in DAYS[:4]:  # earlier sessions, stored: the closing history
         for values in state.values():
             values[1] = 0.0
-        for moment in cycles(day, (15, 15), (15, 30)):
-            db.write([leg_point(row) for row in legs(moment)])
+        for moment in cycles(day, (14, 45), (15, 30)):
+            rows = legs(moment)
+            db.write([leg_point(row) for row in rows] + ps.close_points(rows))
     monitor = ps.PositionMonitor.from_settings(settings(POSITION_MONITOR_INTERVAL="5m", VOLUME_SPIKE_MULTIPLIER=1.5,
                                                         OI_CHANGE_ALERT_PERCENT=3), store=db)
     for values in state.values():
         values[1] = 0.0
+    earlier = common.query(db, "atm_option_quote")
+    assert len(monitor.closing_history(DAYS[4])) == len(contracts) * 4  # the rollup: one row per contract and day
     compared = 0
     for moment in cycles(DAYS[4]):
         rows = legs(moment)
         db.write([leg_point(row) for row in rows])
         monitor.observe(rows, moment)
         live = monitor.live_report(moment)
-        raw = monitor.report(monitor.recent(), moment, monitor.closing_history(moment))
+        raw = monitor.report(monitor.recent(), moment, earlier)  # every raw leg of the earlier days
         assert [(c.instrument, c.oi_change, c.buildup, c.start) for c in live["changes"]] == \
                [(c.instrument, c.oi_change, c.buildup, c.start) for c in raw["changes"]]
         assert sorted((u.kind, u.instrument, u.value) for u in live["unusual"]) == \
