@@ -35,7 +35,8 @@ DICTS = {  # how each measurement spells the index in its `index` tag, from the 
     "labels": {index.key: index.label for index in OPTION_INDICES},
     "symbols": {index.key: index.tradingsymbol for index in OPTION_INDICES},
 }
-INDEX_FORM = {"atm_option_quote": "labels", "cash_flow": "labels", "index_overview": "symbols"}
+INDEX_FORM = {"atm_option_quote": "labels", "cash_flow": "labels", "index_overview": "symbols",
+              "position_close": "labels"}
 
 
 # ----------------------------------------------------------------------------------------------- Flux building
@@ -169,6 +170,10 @@ def market_overview() -> Board:
             WINDOW, '|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")',
             "|> map(fn: (r) => ({_time: r._time, premium_vs_avg: "
             "(r.total_premium / r.premium_weekday_avg - 1.0) * 100.0}))")))], unit="percent")
+    board.panel("timeseries", "Straddle premium, 5-minute slot means ($index $bucket, rollup)",
+                [q(flux("chain_premium_5m", ("premium_mean",), **chain, then=()))], unit="currencyINR",
+                description="chain_premium_5m: the mean premium of each 5-minute IST slot; the weekday average is "
+                            "the mean of the same weekday's slot means over the previous weeks.")
     tp_fields = tuple(f"{bucket.upper()}_TP" for bucket in BUCKETS)
     board.panel("timeseries", "Total premium per expiry bucket ($index, collector overview)",
                 [q(flux("index_overview", tp_fields))], unit="currencyINR")
@@ -216,6 +221,10 @@ def option_chain() -> Board:
                           '|> sort(columns: ["strike"])')))
     board.panel("barchart", "Full chain OI by strike (latest snapshot of the $bucket expiry)", [q(chain)], width=24,
                 options={"xField": "strike", "orientation": "vertical"})
+    board.panel("timeseries", "Closing OI per contract, day by day ($index, rollup)", [q(flux(
+        "position_close", ("oi",), then=('|> group(columns: ["expiration", "strike", "option_type"])',)))],
+        width=24, description="position_close: each contract's last snapshot of the session (15:30 IST); the "
+                              "buildup pattern compares these day to day.")
     board.panel("timeseries", "OI per strike offset through the day ($index $bucket)", [q(flux(
         "atm_option_quote", ("oi",), bucket=True, then=(
             WINDOW, '|> group(columns: ["strike_offset", "option_type"])')))], width=24)
@@ -242,6 +251,9 @@ def volatility() -> Board:
     board.panel("timeseries", "ATM IV at each day's close ($index $bucket)",
                 [q(flux("chain_metrics_daily", ("atm_iv",), then=()))], unit="percentunit",
                 description="chain_metrics_daily: one row per day (15:30 IST); choose a range of weeks or months.")
+    board.panel("timeseries", "India VIX at each day's close (rollup)", [q(flux(
+        "index_daily", ("close",), index=False, where=f'r.index == "{INDIA_VIX.tradingsymbol}"', then=()))],
+        description="index_daily: the day's last price, one row per day (15:30 IST); the VIX percentile reads it.")
     return board
 
 
@@ -288,6 +300,13 @@ def cash_flows() -> Board:
         "cash_flow", ("inflow", "outflow"), index=False, then=net + (
             '|> group(columns: ["index"])', "|> sum()", "|> group()")))], unit="currencyINR",
         options={"xField": "index", "orientation": "horizontal"})
+    board.panel("table", "Running $timeframe buckets now (₹, rollup)", [q(flux(
+        "cash_flow_summary", ("inflow", "outflow", "unclassified"), index=False, where='r.timeframe == "${timeframe}"',
+        then=("|> last()", '|> pivot(rowKey: ["by", "group"], columnKey: ["_field"], valueColumn: "_value")',
+              "|> group()", '|> keep(columns: ["by", "group", "inflow", "outflow", "unclassified"])')))],
+        unit="currencyINR", width=24,
+        description="cash_flow_summary: the running bucket per grouping, rewritten every cycle (what the live "
+                    "view and alerts use).")
     return board
 
 

@@ -104,7 +104,7 @@ class AlertRules:
             f"Client {fmt_contracts(divergence.client_change, signed=True)})",
             common.session_close(divergence.day), divergence.source,
             {"gap": divergence.gap, "gap_change": divergence.gap_change, "pro_change": divergence.pro_change,
-             "client_change": divergence.client_change, "threshold": self.divergence_contracts})]
+             "client_change": divergence.client_change, "threshold": float(self.divergence_contracts)})]
 
     def iv_spike(self, metrics: Iterable[Any]) -> list[Alert]:
         """ATM IV day change of `chain.ChainMetrics`, compared in vol points."""

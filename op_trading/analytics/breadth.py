@@ -145,8 +145,9 @@ def nearest_expiry_ivps(metrics: Iterable[Any]) -> dict[str, float | None]:
 
 
 class VixHistory:
-    """India VIX daily closes from stored overview rows (same data source only), read once a day: the last 10
-    minutes of each session of the last `history_days`, not every cycle of a year."""
+    """India VIX daily closes (same data source only), read once a day from the `index_daily` rollup (one small
+    query); a store without that rollup yet (written before it existed) falls back to the last 10 minutes of each
+    session of stored overview rows."""
 
     def __init__(self, store: Any, history_days: int = 365, measurement: str = OVERVIEW_MEASUREMENT):
         self.store, self.history_days, self.measurement = store, history_days, measurement
@@ -155,11 +156,18 @@ class VixHistory:
     def closes(self, before: date, source: str) -> list[float]:
         key = (before, source)
         if key not in self._cache:
-            days = calendar.trading_days(before - timedelta(days=self.history_days), before - timedelta(days=1))
-            rows = common.closing_rows(self.store, self.measurement, days,
-                                       tags={"index": INDIA_VIX.tradingsymbol, "source": source},
-                                       fields=["last_price"])
-            self._cache = {key: daily_closes(rows, "last_price")}  # keep only today's entry
+            from op_trading.analytics.rollups import INDEX_DAILY_MEASUREMENT
+
+            tags = {"index": INDIA_VIX.tradingsymbol, "source": source}
+            first, last = before - timedelta(days=self.history_days), before - timedelta(days=1)
+            rows = common.query(self.store, INDEX_DAILY_MEASUREMENT, start=calendar.market_close_at(first),
+                                end=calendar.market_close_at(last), tags=tags, fields=["close"])
+            closes = daily_closes(rows, "close")
+            if not rows:
+                days = calendar.trading_days(first, last)
+                closes = daily_closes(common.closing_rows(self.store, self.measurement, days, tags=tags,
+                                                          fields=["last_price"]), "last_price")
+            self._cache = {key: closes}  # keep only today's entry
         return self._cache[key]
 
     def regime(self, overviews: list[Mapping[str, Any]], metrics: Iterable[Any] = ()) -> VolatilityRegime:

@@ -23,6 +23,7 @@ Buckets conserve totals: summed over buckets, every component equals the sum ove
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable, Mapping
 
@@ -32,6 +33,8 @@ from op_trading.outcome import Table
 from op_trading.market.calendar import IST
 
 MEASUREMENT = "cash_flow"
+SUMMARY_MEASUREMENT = "cash_flow_summary"  # rollup: the running bucket per timeframe and grouping (see the tracker)
+SUMMARY_GROUPS = ("all", "index", "sector")  # per-instrument sums stay in memory only (hundreds of series)
 TIMEFRAMES = {"1m": timedelta(minutes=1), "5m": timedelta(minutes=5), "15m": timedelta(minutes=15),
               "30m": timedelta(minutes=30), "1h": timedelta(hours=1), "1d": timedelta(days=1),
               "1w": timedelta(weeks=1)}
@@ -79,7 +82,9 @@ class FlowBucket:
         return None if share is None else 100.0 * share
 
 
+@lru_cache(maxsize=256)
 def sector_of(index_name: str) -> str:
+    """Cached: it is asked for every flow of every cycle, and the index list never changes in a run."""
     index = common.find_index(index_name)
     return index.sector if index is not None else "other"
 
@@ -157,8 +162,12 @@ def aggregate(flows: Iterable[Flow], timeframe: str, by: str = "index") -> list[
     if by not in GROUPS:
         raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPS)}")
     sums: dict[tuple[datetime, str], list] = {}
+    starts: dict[datetime, datetime] = {}  # a cycle's flows share their time: one bucket_start per distinct time
     for flow in flows:
-        entry = sums.setdefault((bucket_start(flow.time, timeframe), _group_of(flow, by)), [0.0, 0.0, 0.0, 0, set()])
+        start = starts.get(flow.time)
+        if start is None:
+            start = starts[flow.time] = bucket_start(flow.time, timeframe)
+        entry = sums.setdefault((start, _group_of(flow, by)), [0.0, 0.0, 0.0, 0, set()])
         entry[0] += flow.inflow
         entry[1] += flow.outflow
         entry[2] += flow.unclassified
@@ -202,13 +211,32 @@ def _plus(a: FlowBucket, b: FlowBucket) -> FlowBucket:
                       a.unclassified + b.unclassified, a.flows + b.flows, sources)
 
 
+def summary_points(buckets: Iterable[FlowBucket], by: str) -> list:
+    """The rollup rows of running buckets: one row per (timeframe, grouping, group) at the bucket start, rewritten
+    every cycle (same tags and time), so its last value is the bucket's total."""
+    return [common.make_point(SUMMARY_MEASUREMENT, {"timeframe": b.timeframe, "by": by, "group": b.group,
+                                                    "source": b.source},
+                              {"inflow": b.inflow, "outflow": b.outflow, "unclassified": b.unclassified,
+                               "flows": int(b.flows)}, b.start) for b in buckets]
+
+
+def buckets_from_summary(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, FlowBucket]]:
+    """(grouping, bucket) of each rollup row."""
+    return [(str(row["by"]), FlowBucket(str(row["timeframe"]), common.record_time(row), str(row["group"]),
+                                        finite(row.get("inflow")) or 0.0, finite(row.get("outflow")) or 0.0,
+                                        finite(row.get("unclassified")) or 0.0, int(finite(row.get("flows")) or 0),
+                                        str(row.get("source") or ""))) for row in rows]
+
+
 class CashFlowTracker:
     """Live flow estimation across collection cycles.
 
     Each cycle's flows are stored (measurement `cash_flow`) and added to running sums of the current bucket of every
-    enabled timeframe and grouping, so a view or an alert never re-reads a week of flows. After a start the running
-    sums are seeded once from the store: the flows since the start of the largest enabled bucket, but never older than
-    CASH_FLOW_RETENTION_DAYS."""
+    enabled timeframe and grouping, so a view or an alert never re-reads a week of flows. The running buckets of the
+    all/index/sector groupings are written as the rollup `cash_flow_summary` every cycle (one row per bucket,
+    rewritten), so after a start the sums are seeded from a few dozen rollup rows, not from a week of raw flows.
+    Only when CASH_FLOW_RETENTION_DAYS cuts into a running bucket are that bucket's raw flows read (since the
+    retention limit). Per-instrument sums are not rolled up: they start again after a restart."""
 
     def __init__(self, *, enabled: bool = True, timeframes: Iterable[str] = tuple(TIMEFRAMES),
                  panels: Iterable[str] = ("buying", "selling"), retention_days: int = 90, sector_analysis: bool = True,
@@ -236,31 +264,54 @@ class CashFlowTracker:
         if not self._seeded and records:
             self._seed(max(common.record_time(record) for record in records))
         flows = estimate_flows(records, self._state)
-        common.write_points(self.store, flow_points(flows))
         self._add(flows)
+        common.write_points(self.store, flow_points(flows) + self._summary_points(flows))
         return flows
+
+    def _summary_points(self, flows: list[Flow]) -> list:
+        """The rollup rows of the buckets these flows changed (nothing to rewrite when nothing flowed)."""
+        if not flows:
+            return []
+        latest = max(flow.time for flow in flows)
+        points = []
+        for timeframe in self.timeframes:
+            for by in self.groupings:
+                if by in SUMMARY_GROUPS:
+                    points += summary_points(self.summary(latest, timeframe, by), by)
+        return points
 
     def _seed(self, now: datetime) -> None:
         self._seeded = True
         if self.store is None or not self.timeframes:
             return
-        start = max(bucket_start(now, self.timeframes[-1]), now - self.retention)
-        rows = common.query(self.store, MEASUREMENT, start=start, end=now - timedelta(microseconds=1))
-        self._add(flows_from_rows(rows))
+        end = now - timedelta(microseconds=1)
+        for timeframe in self.timeframes:
+            start = bucket_start(now, timeframe)
+            if start < now - self.retention:  # the retention cuts into the bucket: its raw flows since the limit
+                self._add_to(timeframe, flows_from_rows(common.query(self.store, MEASUREMENT,
+                                                                     start=now - self.retention, end=end)))
+                continue
+            rows = common.query(self.store, SUMMARY_MEASUREMENT, start=start, end=start,
+                                tags={"timeframe": timeframe})
+            for by, bucket in buckets_from_summary(rows):
+                if by in self.groupings:
+                    self._current.setdefault((timeframe, by), {})[(bucket.start, bucket.group)] = bucket
 
     def _add(self, flows: list[Flow]) -> None:
+        for timeframe in self.timeframes:
+            self._add_to(timeframe, flows)
+
+    def _add_to(self, timeframe: str, flows: list[Flow]) -> None:
         if not flows:
             return
-        latest = max(flow.time for flow in flows)
-        for timeframe in self.timeframes:
-            current = bucket_start(latest, timeframe)
-            for by in self.groupings:
-                sums = self._current.setdefault((timeframe, by), {})
-                for bucket in aggregate(flows, timeframe, by):
-                    key = (bucket.start, bucket.group)
-                    sums[key] = _plus(sums[key], bucket) if key in sums else bucket
-                for key in [key for key in sums if key[0] < current]:
-                    del sums[key]  # only the running bucket is kept: memory stays flat
+        current = bucket_start(max(flow.time for flow in flows), timeframe)
+        for by in self.groupings:
+            sums = self._current.setdefault((timeframe, by), {})
+            for bucket in aggregate(flows, timeframe, by):
+                key = (bucket.start, bucket.group)
+                sums[key] = _plus(sums[key], bucket) if key in sums else bucket
+            for key in [key for key in sums if key[0] < current]:
+                del sums[key]  # only the running bucket is kept: memory stays flat
 
     def summary(self, now: datetime, timeframe: str, by: str = "index") -> list[FlowBucket]:
         """The running bucket of `timeframe` that contains `now`, per group."""

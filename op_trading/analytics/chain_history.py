@@ -7,9 +7,10 @@ history never colours live percentiles). What each metric reads, kept small so a
 scanned in a cycle:
 - IV percentile and rank: `chain_metrics_daily` ATM IVs of the last `iv_history_days` days before today (one query
   per chain per day, then cached);
-- day-open ATM IV: the first ATM IV computed today (kept in memory; after a restart, read once from today's rows);
-- weekday premium average: for each of the last `premium_weeks` same weekdays, the rows within ±tolerance of the
-  current time of day (small window queries).
+- day-open ATM IV: the first ATM IV computed today (kept in memory and in today's `chain_metrics_daily` row as
+  `iv_open`; after a restart read back from that one row, or from today's raw rows when the row predates the field);
+- weekday premium average: the mean of the same-weekday 5-minute slot means of the `chain_premium_5m` rollup
+  (op_trading/analytics/rollups.py), read once per chain and day; the running slot is kept in memory.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
+from dataclasses import replace
+
 from op_trading.analytics import common
+from op_trading.analytics.rollups import PremiumSlots
 from op_trading.analytics.chain import (MEASUREMENT, ChainMetrics, StrikeChange, chain_points, compute_chain_metrics,
                                         daily_closes, strike_changes)
 from op_trading.market.calendar import market_close_at
@@ -30,8 +34,8 @@ DAILY_FIELDS = ("spot", "atm_strike", "pcr_oi", "pcr_volume", "max_pain", "atm_i
 def daily_point(metrics: ChainMetrics):
     tags = {"index": metrics.index, "bucket": metrics.bucket or metrics.expiry, "expiry": metrics.expiry,
             "source": metrics.source}
-    return common.make_point(DAILY_MEASUREMENT, tags, {name: getattr(metrics, name) for name in DAILY_FIELDS},
-                             market_close_at(metrics.as_of.date()))
+    fields = {name: getattr(metrics, name) for name in DAILY_FIELDS + ("iv_open",)}
+    return common.make_point(DAILY_MEASUREMENT, tags, fields, market_close_at(metrics.as_of.date()))
 
 
 class ChainAnalyzer:
@@ -43,6 +47,7 @@ class ChainAnalyzer:
         self.premium_tolerance = timedelta(minutes=premium_tolerance_minutes)
         self._iv_open: dict[tuple, float | None] = {}  # (series tags, day) -> the day's first ATM IV
         self._iv_history: dict[tuple, tuple[date, list[float]]] = {}  # series tags -> (day, daily closes before it)
+        self.premium = PremiumSlots(store, premium_weeks, MEASUREMENT)
 
     @classmethod
     def from_settings(cls, settings, store=None) -> "ChainAnalyzer":
@@ -61,12 +66,14 @@ class ChainAnalyzer:
         tags = {"index": index, "bucket": bucket or expiry, "source": source}
         metrics = compute_chain_metrics(
             options, spot, index=index, expiry=expiry, bucket=bucket, as_of=as_of, source=source,
-            iv_open=self._day_open_iv(tags, as_of), iv_history=self._daily_ivs(tags, as_of.date()),
-            premium_history=self._premium_rows(tags, as_of), premium_tolerance=self.premium_tolerance, basis=basis)
+            iv_open=self._day_open_iv(tags, as_of), iv_history=self._daily_ivs(tags, as_of.date()), basis=basis)
+        average, days = self.premium.weekday_average(tags, as_of)
+        metrics = replace(metrics, premium_weekday_avg=average, premium_weekday_days=days)
         key = (tuple(sorted(tags.items())), as_of.date())
         if self._iv_open.get(key) is None and metrics.atm_iv is not None:
             self._iv_open[key] = metrics.atm_iv
-        common.write_points(self.store, chain_points(metrics) + [daily_point(metrics)])
+        rollup = self.premium.observe(tags, as_of, metrics.total_premium)
+        common.write_points(self.store, chain_points(metrics) + [daily_point(metrics)] + rollup)
         return metrics
 
     def buildup(self, options: list[Mapping[str, Any]]) -> list[StrikeChange]:
@@ -76,11 +83,20 @@ class ChainAnalyzer:
         key = (tuple(sorted(tags.items())), as_of.date())
         if key not in self._iv_open:  # first look today (or after a restart): today's stored rows, once
             self._iv_open = {old: iv for old, iv in self._iv_open.items() if old[1] == as_of.date()}  # stay small
-            midnight = datetime.combine(as_of.date(), datetime.min.time(), IST)
-            rows = common.query(self.store, MEASUREMENT, start=midnight, end=as_of - timedelta(microseconds=1),
-                                tags=tags, fields=["atm_iv"])
-            self._iv_open[key] = next((common.finite(row["atm_iv"]) for row in rows), None)
+            self._iv_open[key] = self._stored_iv_open(tags, as_of)
         return self._iv_open[key]
+
+    def _stored_iv_open(self, tags: dict[str, str], as_of: datetime) -> float | None:
+        """Today's `iv_open` from the day's rollup row; today's raw rows only when that row has none."""
+        close = market_close_at(as_of.date())
+        daily = common.query(self.store, DAILY_MEASUREMENT, start=close, end=close, tags=tags, fields=["iv_open"])
+        found = next((common.finite(row.get("iv_open")) for row in daily if row.get("iv_open") is not None), None)
+        if found is not None or not daily:  # no row today: nothing computed today yet
+            return found
+        midnight = datetime.combine(as_of.date(), datetime.min.time(), IST)
+        rows = common.query(self.store, MEASUREMENT, start=midnight, end=as_of - timedelta(microseconds=1),
+                            tags=tags, fields=["atm_iv"])
+        return next((common.finite(row["atm_iv"]) for row in rows), None)
 
     def _daily_ivs(self, tags: dict[str, str], day: date) -> list[float]:
         series = tuple(sorted(tags.items()))
@@ -90,11 +106,3 @@ class ChainAnalyzer:
                 days=self.iv_history_days), end=market_close_at(day), tags=tags, fields=["atm_iv"])
             cached = self._iv_history[series] = (day, daily_closes(rows, "atm_iv", before=day))
         return cached[1]
-
-    def _premium_rows(self, tags: dict[str, str], as_of: datetime) -> list[dict]:
-        rows: list[dict] = []
-        for weeks in range(1, self.premium_weeks + 1):
-            then = as_of - timedelta(weeks=weeks)
-            rows += common.query(self.store, MEASUREMENT, start=then - self.premium_tolerance,
-                                 end=then + self.premium_tolerance, tags=tags, fields=["total_premium"])
-        return rows

@@ -27,6 +27,7 @@ from op_trading.analytics.chain import ChainMetrics, chain_table
 from op_trading.analytics.chain_history import ChainAnalyzer
 from op_trading.analytics.positions import PositionMonitor
 from op_trading.analytics.premarket import PremarketCapture
+from op_trading.analytics.rollups import index_daily_points
 from op_trading.outcome import Outcome, Table
 
 
@@ -107,7 +108,8 @@ class LiveAnalytics:
         result.flows = self.flows.update(legs)
         if self.positions.enabled:
             self.positions.observe(legs, now)
-            result.positions = self.positions.report(self.positions.recent(), now, self.positions.closing_history(now))
+            result.positions = self.positions.live_report(now)  # per-contract state: no rescan of the window
+        common.write_points(self.store, index_daily_points(overviews))  # the rollup VIX regime reads
         result.breadth = br.market_breadth(overviews)
         result.regime = self.vix.regime(list(overviews), result.metrics)
         result.alerts = self.alerts.submit(self._candidates(result))

@@ -14,7 +14,9 @@ contract (index, expiry, strike, side), ``oi``, cumulative day ``volume`` and ``
   `baseline_intervals`, at least `min_baseline_intervals` of them; the first interval seen each day has no known
   start and is not used); an **OI spike** when |OI change %| over the interval ≥ OI_CHANGE_ALERT_PERCENT.
 - Buildup pattern (POSITION_PATTERN_LOOKBACK_DAYS, 0 = off): per contract, the day's last snapshot against the
-  previous day's, classified as above; the classes are counted per index over the lookback days.
+  previous day's, classified as above; the classes are counted per index over the lookback days. The days' last
+  snapshots are kept as the rollup `position_close` (one row per contract and day, rewritten every cycle); a store
+  from before that rollup is read as before (the last 10 minutes of each session).
 
 `PositionMonitor` keeps the snapshots of the last (baseline_intervals + 2) intervals in memory as cycles arrive
 (seeded once from the store after a start), and reads the lookback days' closing snapshots from the store once a
@@ -37,6 +39,7 @@ from op_trading.outcome import Table
 
 INTERVALS = ("1m", "5m", "15m", "30m", "1h")
 LEG_MEASUREMENT = "atm_option_quote"
+CLOSE_MEASUREMENT = "position_close"  # rollup: each contract's last snapshot of the day (the pattern's input)
 SNAPSHOT_FIELDS = ["leg_strike", "oi", "volume", "last_price"]  # the `strike` tag is the ATM strike; see schema
 
 
@@ -228,6 +231,10 @@ class PositionMonitor:
         self._recent: deque[Mapping[str, Any]] = deque()
         self._seeded = False
         self._closing: tuple[date, list[dict]] | None = None
+        from op_trading.analytics.position_monitor import ContractWindows
+
+        self._windows = ContractWindows(interval, timedelta(seconds=_seconds(interval)), baseline_intervals + 1)
+        self._pattern_base: Any = None
 
     @classmethod
     def from_settings(cls, settings, store: Any = None) -> "PositionMonitor":
@@ -244,9 +251,16 @@ class PositionMonitor:
         now = common.as_ist(now)
         if not self._seeded:
             self._seeded = True  # the cycle's own rows may already be stored: seed strictly before `now`
-            self._recent.extend(common.query(self.store, self.leg_measurement, start=now - self.window,
-                                             end=now - timedelta(microseconds=1), fields=SNAPSHOT_FIELDS))
+            seed = common.query(self.store, self.leg_measurement, start=now - self.window,
+                                end=now - timedelta(microseconds=1), fields=SNAPSHOT_FIELDS)
+            self._recent.extend(seed)
+            self._windows.add(seed)
+        records = list(records)
         self._recent.extend(records)
+        self._windows.add(records)
+        if self.pattern_lookback_days > 0 and records:
+            common.write_points(self.store, close_points(records))
+        self._windows.trim(now)
         while self._recent and common.record_time(self._recent[0]) < now - self.window:
             self._recent.popleft()
 
@@ -259,9 +273,13 @@ class PositionMonitor:
         if self.pattern_lookback_days <= 0 or self.store is None:
             return []
         if self._closing is None or self._closing[0] != today:
-            days = calendar.trading_days(today - timedelta(days=self.pattern_lookback_days), today - timedelta(days=1))
-            self._closing = (today, common.closing_rows(self.store, self.leg_measurement, days,
-                                                        fields=SNAPSHOT_FIELDS))
+            first, last = today - timedelta(days=self.pattern_lookback_days), today - timedelta(days=1)
+            rows = common.query(self.store, CLOSE_MEASUREMENT, start=calendar.market_close_at(first),
+                                end=calendar.market_close_at(last))
+            if not rows:  # a store from before the rollup: the raw closing windows, once a day
+                rows = common.closing_rows(self.store, self.leg_measurement, calendar.trading_days(first, last),
+                                           fields=SNAPSHOT_FIELDS)
+            self._closing = (today, rows)
         return self._closing[1]
 
     def report(self, recent: list[Mapping[str, Any]], now: datetime,
@@ -282,6 +300,44 @@ class PositionMonitor:
                                        common.as_ist(now).date(), **thresholds),
         }
 
+    def live_report(self, now: datetime) -> dict[str, Any]:
+        """`report(recent(), now, closing_history(now))` from the per-contract state `observe` keeps: the same
+        figures at a cost that does not grow with the window (see op_trading/analytics/position_monitor.py)."""
+        if not self.enabled:
+            return {}
+        now = common.as_ist(now)
+
+        def classify(key: str, then: Mapping[str, Any], latest: Mapping[str, Any]) -> PositionChange:
+            return _change(key, then, latest, self.price_threshold_pct, self.oi_threshold_pct)
+
+        changes = [classify(key, then, latest) for key, then, latest in self._windows.pairs(now)]
+        unusual = [Unusual("volume_spike", key, str(last.get("index", "")), common.record_time(last), self.interval,
+                           volume, baseline, volume / baseline, str(last.get("source") or "unknown"))
+                   for key, last, volume, baseline in self._windows.volume_spikes(now, self.baseline_intervals)
+                   if baseline > 0 and volume >= self.volume_multiplier * baseline]
+        unusual += [Unusual("oi_spike", c.instrument, c.index, c.end, self.interval, c.oi_change_pct, c.oi_start,
+                            abs(c.oi_change_pct), c.source) for c in changes
+                    if self.oi_change_alert_pct > 0 and c.oi_change_pct is not None
+                    and abs(c.oi_change_pct) >= self.oi_change_alert_pct]
+        pattern: dict[str, Counter] = {}
+        if self.pattern_lookback_days > 0:
+            base = self._pattern(now)
+            pattern = base.with_today(((key, contract.latest) for key, contract in self._windows.contracts.items()
+                                       if contract.latest is not None), classify)
+        return {"changes": changes, "net": net_positions(changes) if self.net_positions else [],
+                "unusual": unusual, "pattern": pattern}
+
+    def _pattern(self, now: datetime):
+        from op_trading.analytics.position_monitor import PatternBase
+
+        today = now.date()
+        if self._pattern_base is None or self._pattern_base.today != today:
+            self._pattern_base = PatternBase(today, self.closing_history(now), self.pattern_lookback_days,
+                                             lambda key, then, latest: _change(key, then, latest,
+                                                                               self.price_threshold_pct,
+                                                                               self.oi_threshold_pct))
+        return self._pattern_base
+
     def tables(self, report: Mapping[str, Any]) -> list[Table]:
         if not report:
             return []
@@ -292,6 +348,23 @@ class PositionMonitor:
         if self.pattern_lookback_days:
             tables.append(pattern_table(report["pattern"], self.pattern_lookback_days))
         return tables
+
+
+def close_points(records: Iterable[Mapping[str, Any]]) -> list:
+    """The day's row of each contract, stamped 15:30 IST and rewritten every cycle, so it holds the day's last
+    snapshot (the close once the session ended)."""
+    points = []
+    for record in records:
+        moment, strike = common.record_time(record), finite(record.get("strike"))
+        close = calendar.market_close_at(moment.date())
+        if strike is None:
+            continue
+        tags = {"index": record.get("index"), "expiration": record.get("expiry") or record.get("expiration"),
+                "strike": f"{strike:g}", "option_type": {"CALL": "CE", "PUT": "PE"}.get(side_of(record), "")
+                or None, "source": record.get("source")}
+        points.append(common.make_point(CLOSE_MEASUREMENT, tags, {name: finite(record.get(name)) for name in
+                                                                  ("oi", "volume", "last_price")}, close))
+    return points
 
 
 def _sources_caption(items: Iterable[Any]) -> str:

@@ -37,6 +37,7 @@ from op_trading.outcome import Check, ExitCode, Outcome, Status, Table, failed, 
 
 log = logging.getLogger(__name__)
 
+ANALYTICS_DRAIN_SECONDS = 120  # at the end of a run, how long the last analytics pass may take
 MOCK_LABEL = "MOCK DATA (local simulator, not market data)"
 
 
@@ -165,11 +166,13 @@ class CollectionSession:
 def run_collection(settings, cycles: int | None = None, stop_event: threading.Event | None = None,
                    on_cycle: Callable[[CycleReport], None] | None = None,
                    market_hours: bool | None = None, feed: Feed | None = None,
-                   leave_when_closed: bool = False) -> Outcome:
+                   leave_when_closed: bool = False, analytics: bool | None = None) -> Outcome:
     """Collect `cycles` cycles (None: until `stop_event`), write them to the sinks, return what happened.
 
     The service passes its own `feed` (its clock, its client) and `leave_when_closed=True`: the run then ends when
-    the market closes (data["reason"] == "closed") and the service waits for the next session itself."""
+    the market closes (data["reason"] == "closed") and the service waits for the next session itself.
+    `analytics` (default LIVE_ANALYTICS_ENABLED) runs the per-cycle analytics on their own worker, as the service
+    does, so the `collect` command exercises the whole pipeline; the service passes False (it has its own worker)."""
     from op_trading.collectors.loop import MAX_FAILURES_IN_A_ROW, run_loop
     from op_trading.storage import StorageConfigError, open_sinks
 
@@ -192,6 +195,7 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
         if isinstance(feed, Outcome):
             return feed
         collector = build_collector(settings, feed)
+        on_cycle = _with_analytics(settings, stack, on_cycle, analytics)
         session = CollectionSession(collector, sinks, feed.source, on_cycle, build_snapshotter(settings, collector))
         result = run_loop(session.run_cycle, interval=interval, clock=feed.clock,
                           cycles=cycles, stop_event=stop_event, on_error=session.failed,
@@ -202,6 +206,29 @@ def run_collection(settings, cycles: int | None = None, stop_event: threading.Ev
         for sink in sinks:
             sink.flush()
         return _outcome(result, session.totals, feed)
+
+
+def _with_analytics(settings, stack: ExitStack, on_cycle: Callable[[CycleReport], None] | None,
+                    analytics: bool | None) -> Callable[[CycleReport], None] | None:
+    """`on_cycle` that also hands each cycle to an analytics worker (started here, drained and stopped at the end)."""
+    if not (settings["LIVE_ANALYTICS_ENABLED"] if analytics is None else analytics):
+        return on_cycle
+    from op_trading.runtime.analysis import AnalyticsWorker
+
+    worker = AnalyticsWorker(settings).start()
+
+    def finish() -> None:
+        worker.wait_idle(ANALYTICS_DRAIN_SECONDS)  # the last cycle's pass completes before the sinks close
+        worker.stop()
+
+    stack.callback(finish)
+
+    def both(report: CycleReport) -> None:
+        worker.submit(report)
+        if on_cycle is not None:
+            on_cycle(report)
+
+    return both
 
 
 def last_stored_time(sinks: list, source: str) -> datetime | None:

@@ -88,6 +88,9 @@ class Service:
         self.errors = ErrorRegistry(self._now, on_record=self._count_error)
         self.analyzers = analyzers if analyzers is not None else default_analyzers(settings)
         self.notifier = notifier
+        from op_trading.runtime.analysis import AnalyticsWorker  # analytics on their own thread (issue 12.1)
+
+        self.analytics = AnalyticsWorker(settings, self.analyzers, deliver=self.deliver, on_lines=self._analytics_lines)
         self.stop_event = threading.Event()
         self.outcome: Outcome | None = None
         self.last_report: Any = None
@@ -133,6 +136,7 @@ class Service:
             from op_trading.runtime.metrics import MetricsServer
 
             self._metrics_server = MetricsServer(self.metrics, port).start()
+        self.analytics.start()
         components = dict(self._components)
         self._components = {"collection": Component("collection", self._collection)}
         if self.cycles is None:
@@ -156,6 +160,8 @@ class Service:
         workers = [c.worker for c in self._components.values() if c.worker is not None]
         for worker in workers + ([self._supervisor] if self._supervisor else []):
             wait_for(worker, self.stop_event, timeout=max(deadline - time.monotonic(), 0.0))
+        self.analytics.wait_idle(max(deadline - time.monotonic(), 0.0))  # the last cycle's pass, then stop
+        self.analytics.stop(wait=max(deadline - time.monotonic(), 1.0))
         self._set_state("stopped")
         if self.notifier is not None:
             self.notifier.stop(wait=min(5.0, max(deadline - time.monotonic(), 0.5)))
@@ -255,19 +261,12 @@ class Service:
 
     # -- collection --------------------------------------------------------------------------------------------
     def _collection(self, stop: threading.Event) -> None:
-        for analyzer in self.analyzers:  # a restarted thread: the store opened by the crashed one is not its own
-            if getattr(analyzer, "live", None) is not None:
-                analyzer.live = analyzer.store = None
-        try:
-            if self.cycles is not None:  # a fixed number of cycles (tests, demos): one run, then the service ends
-                self.outcome = self._run_session(self._feed, cycles=self.cycles)
-                stop.set()
-                return
-            while not stop.is_set():
-                self._collect_or_wait(stop)
-        finally:
-            for analyzer in self.analyzers:  # the analyzers' store belongs to this thread
-                getattr(analyzer, "close", lambda: None)()
+        if self.cycles is not None:  # a fixed number of cycles (tests, demos): one run, then the service ends
+            self.outcome = self._run_session(self._feed, cycles=self.cycles)
+            stop.set()
+            return
+        while not stop.is_set():
+            self._collect_or_wait(stop)
 
     def _collect_or_wait(self, stop: threading.Event) -> None:
         now = to_ist(self.clock.now())
@@ -305,7 +304,7 @@ class Service:
         from op_trading.runtime.collect import run_collection
 
         return run_collection(self.settings, cycles=cycles, stop_event=self.stop_event, on_cycle=self._on_cycle,
-                              feed=feed, leave_when_closed=cycles is None)
+                              feed=feed, leave_when_closed=cycles is None, analytics=False)  # self.analytics runs them
 
     def _token(self):
         from op_trading.kite.tokens import token_state
@@ -351,15 +350,22 @@ class Service:
         return sleep_on_clock(self.clock, target, stop, SLEEP_SLICE)
 
     def _on_cycle(self, report) -> None:
+        """The service's own record of a written cycle first (it is stored whatever a face does), then the faces,
+        then the analytics worker."""
         self.last_report = report
-        for face in self.faces:
-            face.on_cycle(report)
         self.recent.append(report.line())
         log.info("%s", report.line())
         if report.cycle is None:
             self.metrics.inc("op_cycle_failures_total")
             self.errors.record(report.error, kind=_class_of_line(report.error), where="cycle")
-            return
+        else:
+            self._count_cycle(report)
+        for face in self.faces:
+            face.on_cycle(report)
+        if report.cycle is not None:
+            self.analytics.submit(report)  # never blocks: the worker analyses the latest cycle when it is free
+
+    def _count_cycle(self, report) -> None:
         stats = report.cycle.stats
         self.last_good_cycle = to_ist(self.clock.now())
         self.cycle_times.append(_as_time(report.cycle.timestamp))
@@ -372,16 +378,10 @@ class Service:
         self.metrics.set("op_last_cycle_timestamp_seconds", time.time())
         self.metrics.set("op_last_cycle_age_seconds", 0)
         self._count_rate_limits()
-        for analyzer in self.analyzers:
-            try:
-                lines = list(analyzer(report) or ())
-                self.recent.extend(lines)
-                if any(line.startswith("ALERT") for line in lines):
-                    self.deliver(getattr(getattr(analyzer, "last", None), "alerts", ()) or ())
-            except Exception as error:  # analytics must never stop collection
-                log.exception("analyzer failed")
-                self.errors.record(error, where="analytics")
-                self.recent.append(f"analytics error: {error_line(error)}")
+
+    def _analytics_lines(self, lines: list[str]) -> None:
+        """Called from the analytics thread with each pass's alert and note lines (its alerts go to deliver)."""
+        self.recent.extend(lines)
 
     def _count_rate_limits(self) -> None:
         from op_trading.kite.client import call_stats
@@ -507,8 +507,7 @@ class Service:
         cycle = getattr(self.last_report, "cycle", None)
         if cycle is not None:
             tables.append(overview_table(cycle.records, cycle.timestamp))
-        for analyzer in self.analyzers:
-            tables.extend(getattr(analyzer, "tables", lambda: [])())
+        tables.extend(self.analytics.tables())  # the last pass's tables: views never recompute
         if self.jobs is not None:
             tables.extend(self.jobs.tables())
             tables.append(self._jobs_table())

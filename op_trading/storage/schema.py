@@ -157,8 +157,19 @@ CHAIN = MeasurementSpec(
     + _fields("integer", "count", ("options_used", "option records used"))
     + _fields("string", "", ("basis", "legs (ATM ± offsets) or chain (full snapshot)")))
 CHAIN_DAILY = MeasurementSpec(
-    "chain_metrics_daily", "analytics, every cycle (rewrites the day's row)", "15:30 IST of the day",
-    CHAIN_TAGS, CHAIN_COMMON)
+    "chain_metrics_daily", "analytics, every cycle (rewrites the day's row; the rollup IV percentile/rank read)",
+    "15:30 IST of the day", CHAIN_TAGS,
+    CHAIN_COMMON + _fields("float", VOL, ("iv_open", "day's first ATM IV (read back after a restart)")))
+CHAIN_PREMIUM_5M = MeasurementSpec(
+    "chain_premium_5m", "analytics, every cycle (rewrites the running slot's row)",
+    "start of the 5-minute IST slot",
+    (TagSpec("index", "index key", INDEX_KEYS), BUCKET_TAG, SOURCE),
+    _fields("float", RUPEE, ("premium_mean", "mean total premium (straddle) of the slot's cycles"))
+    + _fields("integer", "count", ("samples", "chain metrics in the slot so far")))
+INDEX_DAILY = MeasurementSpec(
+    "index_daily", "analytics, every cycle (rewrites the day's row)", "15:30 IST of the day",
+    (TagSpec("index", "index symbol", INDEX_SYMBOLS), SOURCE),
+    _fields("float", POINTS, ("close", "last price of the day so far (the close once the session ended)")))
 
 OPTION_CHAIN = MeasurementSpec(
     "option_chain", "collection, every CHAIN_SNAPSHOT_SECONDS (full chain within CHAIN_STRIKE_WINDOW)",
@@ -186,6 +197,25 @@ CASH_FLOW = MeasurementSpec(
      TagSpec("sector", "the index's sector", ("broad market", "banks", "financials", "midcaps")), SOURCE),
     _fields("float", RUPEE, ("inflow", "traded value while the price rose"),
             ("outflow", "traded value while the price fell"), ("unclassified", "traded value, no direction yet")))
+
+POSITION_CLOSE = MeasurementSpec(
+    "position_close", "analytics, every cycle (rewrites the day's row: the last snapshot)",
+    "15:30 IST of the day",
+    (TagSpec("index", "index label", INDEX_LABELS), TagSpec("expiration", "expiry date (YYYY-MM-DD)"),
+     TagSpec("strike", "the contract's strike"), TagSpec("option_type", "call or put", ("CE", "PE")), SOURCE),
+    _fields("float", CONTRACTS, ("oi", "open interest at the day's last snapshot"))
+    + _fields("float", UNITS, ("volume", "day volume at the last snapshot"))
+    + _fields("float", RUPEE, ("last_price", "last price at the last snapshot")))
+
+CASH_FLOW_SUMMARY = MeasurementSpec(
+    "cash_flow_summary", "analytics, every cycle (rewrites each running bucket's row)", "bucket start (IST)",
+    (TagSpec("timeframe", "bucket size", ("1m", "5m", "15m", "30m", "1h", "1d", "1w")),
+     TagSpec("by", "grouping", ("all", "index", "sector")), TagSpec("group", "all, the index label or the sector"),
+     TagSpec("source", "data sources summed: live, mock (or both joined with +)")),
+    _fields("float", RUPEE, ("inflow", "traded value while the price rose, summed"),
+            ("outflow", "traded value while the price fell, summed"),
+            ("unclassified", "traded value without a direction, summed"))
+    + _fields("integer", "count", ("flows", "flows summed")))
 
 PARTICIPANT_COLUMNS = ("fut_idx_long", "fut_idx_short", "fut_stk_long", "fut_stk_short", "opt_idx_call_long",
                        "opt_idx_put_long", "opt_idx_call_short", "opt_idx_put_short", "opt_stk_call_long",
@@ -249,7 +279,8 @@ INSTALL_CHECK = MeasurementSpec(
     (TagSpec("check", "probe name", ("validate",)),), _fields("integer", "", ("ok", "1")), embedded_only=True)
 
 MEASUREMENTS: dict[str, MeasurementSpec] = {spec.name: spec for spec in (
-    LEG, OVERVIEW, OPTION_CHAIN, OPTION_CHAIN_SNAPSHOT, CHAIN, CHAIN_DAILY, CASH_FLOW, PARTICIPANTS,
+    LEG, OVERVIEW, OPTION_CHAIN, OPTION_CHAIN_SNAPSHOT, CHAIN, CHAIN_DAILY, CHAIN_PREMIUM_5M, INDEX_DAILY, CASH_FLOW,
+    CASH_FLOW_SUMMARY, POSITION_CLOSE, PARTICIPANTS,
     FII_DII_CASH, ALERTS, PREMARKET, INSTALL_CHECK)}
 
 

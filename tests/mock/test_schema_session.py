@@ -7,17 +7,12 @@ files, captures the pre-market summary and the overnight gap; its thresholds are
 from collections import Counter
 from datetime import date
 
-import pytest
 
 from op_trading.storage.schema import MEASUREMENTS, schema_problems
 from tests.fixtures_analytics import settings, store
 from tests.fixtures_session import RecordingStore, run_session
 
-# Found by this test and reported to the analytics owner (INTERFACES.md, section stack): the pro_client_divergence
-# alert writes `threshold` as an integer (PRO_CLIENT_DIVERGENCE_CONTRACTS is a whole number) while every other rule
-# writes a float, so InfluxDB refuses one of them (field type conflict). Remove this entry and the xfail below when
-# alerts.py writes a float.
-KNOWN = {"alerts: field 'threshold' is integer, declared float"}
+KNOWN: set[str] = set()  # schema problems reported and not yet fixed (none)
 # Chain snapshots are stored by the collection session (runtime/collect.py, branch "store"), which this harness does
 # not run yet; the InfluxDB end-to-end test (tests/integration/test_stack_session.py) covers them once merged.
 NOT_IN_THIS_SESSION = {"option_chain", "option_chain_snapshot"}
@@ -36,7 +31,6 @@ def test_every_point_of_a_simulated_session_matches_the_schema(tmp_path):
     assert {"iv_spike", "fii_cash", "dii_cash", "pro_client_divergence", "large_cash_flow"} <= alert_types
 
 
-@pytest.mark.xfail(strict=True, reason="alerts.py writes the divergence threshold as an int (analytics owner)")
 def test_alert_thresholds_have_one_type():
     from op_trading.analytics.alerts import AlertRules, alert_point
     from op_trading.analytics.participants import Divergence

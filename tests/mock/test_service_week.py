@@ -53,7 +53,7 @@ def run_week(sandbox, settings, killer, events_extra=()):
     events += [Event(at(day, 18, 0), f"publish {day}", lambda day=day: write_day(folder, day)) for day in SESSIONS]
     events += list(events_extra)
     states: list[str] = []
-    service = Service(settings, analyzers=[killer], clock=SimClockView(sandbox.clock), on_state=states.append,
+    service = Service(settings, analyzers=[], faces=[killer], clock=SimClockView(sandbox.clock), on_state=states.append,
                       restart_backoff=0.05)
     driver = WeekDriver(sandbox, events)
     stop = threading.Event()

@@ -32,13 +32,20 @@ class ThreadKill(BaseException):
 
 
 class Killer:
-    """An analyzer that kills the thread running it once, when armed."""
+    """A face whose per-cycle hook kills the collection thread once, when armed (analyzers run on the analytics
+    worker, which survives a failing analyzer; faces are called on the collection thread itself)."""
 
     def __init__(self) -> None:
         self.armed = False
         self.killed_at: datetime | None = None
 
-    def __call__(self, report):
+    def start(self, service) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def on_cycle(self, report):
         if self.armed:
             self.armed = False
             self.killed_at = report.cycle.timestamp

@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
         folder = settings.path("PARTICIPANT_DATA_DIR")
         write_history(folder, date(2026, 11, 20), 5)
         login(sandbox, settings)
-        service = Service(settings, analyzers=[Killer()], clock=SimClockView(sandbox.clock), restart_backoff=0.05)
+        service = Service(settings, analyzers=[], faces=[Killer()], clock=SimClockView(sandbox.clock), restart_backoff=0.05)
 
         def sample(day: date) -> None:
             samples.append((day, rss_mb(), time.process_time(), len(service.cycle_times)))
