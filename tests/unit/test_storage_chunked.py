@@ -142,3 +142,29 @@ def test_an_old_store_is_readable_then_migrated_in_place_even_when_killed(tmp_pa
     assert final.count("leg") == len(points) and final.query("leg") == expected
     tables = {name for (name,) in final._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert not {"field_columns", "m1", "legacy_done"} & tables
+
+
+def test_retention_thins_old_raw_legs_and_keeps_everything_else(tmp_path):
+    from op_trading.config.settings import load_settings
+    from op_trading.storage.retention import apply_retention, retention
+
+    store = EmbeddedStore(tmp_path)
+    points = []
+    for day in range(6):
+        for cycle in range(60):  # 30 minutes of cycles a day
+            moment = DAY0 + timedelta(days=day, seconds=30 * cycle)
+            points.append(Point("atm_option_quote", {"index": "NIFTY"}, {"last_price": 100.0 + cycle}, moment))
+            points.append(Point("index_overview", {"index": "NIFTY 50"}, {"last_price": 2.0 * cycle}, moment))
+    store.write(points)
+    now = DAY0 + timedelta(days=5, hours=5)
+    assert retention(load_settings("production", {"DATA_DIR": str(tmp_path)}), now).chunks == 0  # default: forever
+    result = apply_retention(store, keep_days=2, every_minutes=15, now=now)
+    assert result.chunks == 3 and (result.points_before, result.points_after) == (180, 3 * 2)
+    legs = store.query("atm_option_quote")
+    old = [row for row in legs if row["time"] < DAY0 + timedelta(days=3)]
+    assert [row["time"].strftime("%H:%M:%S") for row in old[:2]] == ["09:29:30", "09:44:30"]
+    assert [row["last_price"] for row in old[:2]] == [129.0, 159.0]  # the last point of each 15 minutes, exact
+    assert len(legs) - len(old) == 3 * 60 and store.count("index_overview") == 6 * 60
+    assert apply_retention(store, keep_days=2, every_minutes=15, now=now).chunks == 0  # done once
+    assert apply_retention(store, keep_days=4, every_minutes=0, now=now).chunks == 1  # day 0 (already thinned) deleted
+    assert len(store.query("atm_option_quote")) == len(legs) - 2
