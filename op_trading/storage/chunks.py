@@ -2,8 +2,9 @@
 
 Why: one SQLite row per point cost ~33 MiB per trading day (row and index overhead around every 8-byte value). A
 series' day is instead stored as columns: times as deltas in the coarsest exact unit (30 s cycles -> tiny repeated
-integers), prices as exact scaled integers when they round-trip (ticks of 0.05 -> x100), other floats byte-shuffled
-(sign/exponent bytes of neighbouring values compress well), strings and booleans as lists; then zlib. Nothing is
+integers), prices as exact scaled integers when they round-trip (ticks of 0.05 -> x100), differences of such prices
+as the scaled integer plus a tiny exact correction, other floats byte-shuffled (sign/exponent bytes of neighbouring
+values compress well), strings and booleans as lists; then zlib. Nothing is
 rounded: a value is encoded as scaled integers only when decoding gives back the identical float.
 
 A column in memory is (values, present): values a numpy array (int64, float64 or object), present a bool array.
@@ -66,6 +67,9 @@ def _encode_column(values: np.ndarray, present: np.ndarray) -> tuple:
             scaled = np.round(filled * scale)
             if np.abs(scaled).max(initial=0) < _INT_LIMIT and np.array_equal(scaled / scale, filled):
                 return ("s", mask, scale, _pack_ints(scaled.astype(np.int64), (1,)))
+        residual = _residual(filled)
+        if residual is not None:
+            return ("r", mask, *residual)
         shuffled = filled.astype("<f8").view(np.uint8).reshape(-1, 8).T.tobytes()
         return ("f", mask, shuffled)
     return ("o", mask, [None if not ok else _plain(value) for value, ok in zip(values.tolist(), present)])
@@ -79,12 +83,32 @@ def _decode_column(packed: tuple, count: int) -> Column:
         return _unpack_ints(packed[2]), present
     if kind == "s":
         return _unpack_ints(packed[3]) / packed[2], present
+    if kind == "r":
+        approx = _unpack_ints(packed[3]) / packed[2]
+        return (approx.view(np.int64) + _unpack_ints(packed[4])).view(np.float64), present
     if kind == "f":
         raw = np.frombuffer(packed[2], np.uint8).reshape(8, -1).T.copy()
         return raw.view("<f8").reshape(-1).astype(np.float64), present
     values = np.empty(count, object)
     values[:] = packed[2]
     return values, present
+
+
+def _residual(values: np.ndarray) -> tuple | None:
+    """Differences of decimals (last - close = 3.3500000000000085) as the decimal's integer plus the exact distance
+    in units of the last place from the nearest decimal float: both small integers, exact on decoding."""
+    if not np.all(np.isfinite(values)):
+        return None
+    for scale in _SCALES[1:]:
+        scaled = np.round(values * scale)
+        if np.abs(scaled).max(initial=0) >= _INT_LIMIT:
+            return None
+        approx = scaled / scale
+        distance = values.view(np.int64) - approx.view(np.int64)
+        if np.abs(distance).max(initial=0) < 2 ** 16 and np.array_equal(
+                (approx.view(np.int64) + distance).view(np.float64), values):
+            return (scale, _pack_ints(scaled.astype(np.int64), (1,)), _pack_ints(distance, (1,)))
+    return None
 
 
 def _plain(value: Any) -> Any:

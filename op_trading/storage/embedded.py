@@ -161,6 +161,41 @@ class EmbeddedStore:
                 raise
         return len(times_array)
 
+    def write_arrays(self, measurement: str, tags: dict[str, str], times, columns: dict[str, Any]) -> int:
+        """Bulk load of numpy columns (int64 / float64 with NaN = missing / object) for one series, straight into
+        chunks of the days they cover, merged with what is stored. The fast path of history builders."""
+        return self.write_arrays_many([(measurement, tags, times, columns)])
+
+    def write_arrays_many(self, items: Sequence[tuple[str, dict[str, str], Any, dict[str, Any]]]) -> int:
+        """write_arrays for many series in one transaction."""
+        import numpy as np
+
+        total = 0
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for measurement, tags, times, columns in items:
+                    times = np.asarray(times, np.int64)
+                    typed = {}
+                    for name, values in columns.items():
+                        values = np.asarray(values)
+                        present = ~np.isnan(values) if values.dtype == np.float64 else np.ones(len(values), bool)
+                        typed[name] = (values, present)
+                    series_id = self._series_id(self._measurement_id(measurement), tags)
+                    days = (times + IST_OFFSET_NS) // DAY_NS
+                    for day in np.unique(days).tolist():
+                        pick = days == day
+                        self._merge_chunk(series_id, day, times[pick], {
+                            name: (values[pick], present[pick]) for name, (values, present) in typed.items()})
+                    total += len(times)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                self._reset_caches()
+                raise
+        return total
+
     def flush(self) -> WriteResult:
         return WriteResult(self.name)  # every write commits
 

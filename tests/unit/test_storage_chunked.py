@@ -37,8 +37,9 @@ def _points(days: int = 3, cycles: int = 40, seed: int = 7) -> list[Point]:
 
 def test_codec_round_trips_every_value_and_type_exactly():
     values = [1.1, None, 2.05, float(2 ** 60), -0.3333333333333333, 1e-12]
+    differences = [123.45 - 120.1, 99.95 - 100.0, None, 0.05 - 0.1, 3.0, 2.5 - 0.05]  # not exact decimals
     times = np.array([0, 30, 60, 90, 120, 150], np.int64) * 10 ** 9
-    columns = {"f": column(values), "i": column([1, 2, None, 2 ** 62, -5, 0]), "s": column(["a", None, "b", "c", "", "d"]),
+    columns = {"f": column(values), "d": column(differences), "i": column([1, 2, None, 2 ** 62, -5, 0]), "s": column(["a", None, "b", "c", "", "d"]),
                "b": column([True, False, None, True, True, False])}
     times_back, back = decode(encode(times, columns))
     assert times_back.tolist() == times.tolist()
