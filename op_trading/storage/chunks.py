@@ -25,9 +25,9 @@ _INT_LIMIT = 2 ** 52  # beyond this, float scaling is no longer exact
 
 
 def column(values: Sequence[Any]) -> Column:
-    """Python values (None = missing) as a typed column: int64 when all present values are ints, float64 when
+    """Python values (None and NaN = missing) as a typed column: int64 when all present values are ints, float64 when
     floats, else objects (strings, booleans, mixed)."""
-    present = np.fromiter((value is not None for value in values), bool, len(values))
+    present = np.fromiter((value is not None and value == value for value in values), bool, len(values))
     kinds = {type(value) for value in values if value is not None}
     if kinds == {int} or not kinds:
         try:

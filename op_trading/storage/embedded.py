@@ -34,6 +34,7 @@ DAY_NS = 86_400 * 10 ** 9
 IST_OFFSET_NS = 19_800 * 10 ** 9
 SEAL_BUDGET_SECONDS = 0.02  # sealing after a write stops after this long; the rest waits for the next write
 _MIN, _MAX = -(2 ** 63), 2 ** 63 - 1
+MARSHAL_VERSION = 2  # without version 3's object references: 2.5x faster for a cycle's small dicts
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS measurements (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS series (
@@ -296,20 +297,32 @@ class EmbeddedStore:
             (series_id, day, len(times), int(times[0]), int(times[-1]), every, chunks.encode(times, columns)))
 
     def _buffer_rows(self, points: Iterable[Point]) -> tuple[list[tuple], int, int | None]:
+        # the hot path of every cycle: no per-field Python work unless a value is None (NaN values are stored and
+        # read back as missing, as SQLite's NULL did before)
         rows, empty, newest = [], 0, None
-        dumps = marshal.dumps
+        dumps, series_ids, stamps = marshal.dumps, self._point_series, {}
         for point in points:
             fields = point.fields
-            if None in fields.values():  # None means "missing"
+            values = fields.values()
+            if not all(values) and None in values:  # all(): a truth test per value, cheaper than `in` on floats
                 fields = {key: value for key, value in fields.items() if value is not None}
-            fields = {key: value for key, value in fields.items() if not _missing(value)}
             if not fields:
                 empty += 1
                 continue
-            series_id = self._series_id(self._measurement_id(point.measurement), point.tags)
-            moment = time_to_ns(point.time)
-            newest = moment if newest is None or moment > newest else newest
-            rows.append((series_id, moment, dumps(_plain_fields(fields))))
+            key = (point.measurement, tuple(point.tags.items()))
+            series_id = series_ids.get(key)
+            if series_id is None:
+                series_id = series_ids[key] = self._series_id(self._measurement_id(point.measurement), point.tags)
+            moment = stamps.get(point.time)
+            if moment is None:  # the points of a cycle share their time
+                moment = stamps[point.time] = time_to_ns(point.time)
+            if newest is None or moment > newest:
+                newest = moment
+            try:
+                blob = dumps(fields if type(fields) is dict else dict(fields), MARSHAL_VERSION)
+            except ValueError:  # numpy scalars and other number types: as plain Python values
+                blob = dumps(_plain_fields(fields), MARSHAL_VERSION)
+            rows.append((series_id, moment, blob))
         return rows, empty, newest
 
     def _measurement_id(self, measurement: str) -> int:
@@ -344,6 +357,7 @@ class EmbeddedStore:
         # bounded by the number of distinct series, which the market bounds (indices x expiries x strikes)
         self._measurement_ids: dict[str, int] = {}
         self._series_ids: dict[tuple, int] = {}
+        self._point_series: dict[tuple, int] = {}  # (measurement, tags as given) -> id: no sorting per point
         self._conn.create_function("merge_fields", 2, _merge_blobs, deterministic=True)
 
     # ----------------------------------------------------------------------------------------------- reading
@@ -542,10 +556,6 @@ def _ns(moment: datetime | None, default: int) -> int:
     return default if moment is None else time_to_ns(moment)
 
 
-def _missing(value: Any) -> bool:
-    return type(value) is float and value != value  # NaN is "missing" (as in the SQLite layout before)
-
-
 def _plain_fields(fields) -> dict:
     plain = {}
     for key, value in fields.items():
@@ -559,7 +569,7 @@ def _plain_fields(fields) -> dict:
 def _merge_blobs(old: bytes, new: bytes) -> bytes:
     merged = marshal.loads(old)
     merged.update(marshal.loads(new))
-    return marshal.dumps(merged)
+    return marshal.dumps(merged, MARSHAL_VERSION)
 
 
 def _buffer_part(rows: list[tuple[int, dict]]):
