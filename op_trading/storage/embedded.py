@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS series_tags (
 CREATE TABLE IF NOT EXISTS chunks (
     series_id INTEGER NOT NULL, day INTEGER NOT NULL, n INTEGER NOT NULL, first_ns INTEGER NOT NULL,
     last_ns INTEGER NOT NULL, every_s INTEGER NOT NULL DEFAULT 0, data BLOB NOT NULL, UNIQUE (series_id, day));
+CREATE TABLE IF NOT EXISTS field_sets (id INTEGER PRIMARY KEY, names TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS open_points (
     series_id INTEGER NOT NULL, time_ns INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (series_id, time_ns));
 """
@@ -259,7 +260,7 @@ class EmbeddedStore:
                                       "AND time_ns < ? ORDER BY time_ns", bounds).fetchall()
             if rows:
                 times = np.array([row[0] for row in rows], np.int64)
-                dicts = [marshal.loads(row[1]) for row in rows]
+                dicts = [self._fields_of(row[1]) for row in rows]
                 names = list(dict.fromkeys(name for values in dicts for name in values))
                 columns = {name: chunks.column([values.get(name) for values in dicts]) for name in names}
                 self._merge_chunk(series_id, day, times, columns)
@@ -300,7 +301,7 @@ class EmbeddedStore:
         # the hot path of every cycle: no per-field Python work unless a value is None (NaN values are stored and
         # read back as missing, as SQLite's NULL did before)
         rows, empty, newest = [], 0, None
-        dumps, series_ids, stamps = marshal.dumps, self._point_series, {}
+        dumps, series_ids, stamps, field_sets = marshal.dumps, self._point_series, {}, self._field_set_ids
         for point in points:
             fields = point.fields
             values = fields.values()
@@ -318,12 +319,40 @@ class EmbeddedStore:
                 moment = stamps[point.time] = time_to_ns(point.time)
             if newest is None or moment > newest:
                 newest = moment
-            try:
-                blob = dumps(fields if type(fields) is dict else dict(fields), MARSHAL_VERSION)
+            names = tuple(fields)
+            set_id = field_sets.get(names)
+            if set_id is None:
+                set_id = self._field_set_id(names)
+            try:  # (field set, values): a cycle's rows are half the bytes of dicts, so its commit is cheaper
+                blob = dumps((set_id, tuple(fields.values())), MARSHAL_VERSION)
             except ValueError:  # numpy scalars and other number types: as plain Python values
-                blob = dumps(_plain_fields(fields), MARSHAL_VERSION)
+                blob = dumps((set_id, tuple(_plain_fields(fields).values())), MARSHAL_VERSION)
             rows.append((series_id, moment, blob))
         return rows, empty, newest
+
+    def _field_set_id(self, names: tuple[str, ...]) -> int:
+        text = json.dumps(names)
+        row = self._conn.execute("SELECT id FROM field_sets WHERE names = ?", (text,)).fetchone()
+        found = row[0] if row else self._conn.execute("INSERT INTO field_sets (names) VALUES (?)", (text,)).lastrowid
+        self._field_set_ids[names] = found
+        self._field_set_names[found] = names
+        return found
+
+    def _fields_of(self, blob: bytes) -> dict:
+        """A buffered row's fields: (field set, values), or a dict (rows merged by a rewrite)."""
+        stored = marshal.loads(blob)
+        if type(stored) is dict:
+            return stored
+        names = self._field_set_names.get(stored[0])
+        if names is None:  # written by another process
+            text = self._conn.execute("SELECT names FROM field_sets WHERE id = ?", (stored[0],)).fetchone()[0]
+            names = self._field_set_names[stored[0]] = tuple(json.loads(text))
+        return dict(zip(names, stored[1]))
+
+    def _merge_blobs(self, old: bytes, new: bytes) -> bytes:
+        merged = self._fields_of(old)
+        merged.update(self._fields_of(new))
+        return marshal.dumps(merged, MARSHAL_VERSION)
 
     def _measurement_id(self, measurement: str) -> int:
         found = self._measurement_ids.get(measurement)
@@ -358,7 +387,9 @@ class EmbeddedStore:
         self._measurement_ids: dict[str, int] = {}
         self._series_ids: dict[tuple, int] = {}
         self._point_series: dict[tuple, int] = {}  # (measurement, tags as given) -> id: no sorting per point
-        self._conn.create_function("merge_fields", 2, _merge_blobs, deterministic=True)
+        self._field_set_ids: dict[tuple[str, ...], int] = {}
+        self._field_set_names: dict[int, tuple[str, ...]] = {}
+        self._conn.create_function("merge_fields", 2, self._merge_blobs, deterministic=True)
 
     # ----------------------------------------------------------------------------------------------- reading
     def query(self, measurement: str, start: datetime | None = None, end: datetime | None = None,
@@ -469,39 +500,51 @@ class EmbeddedStore:
         return found or None
 
     def _read(self, measurement: str, tags, names, start_ns: int, end_ns: int):
-        """Per matching series (ordered by id): (tags, times, columns) of the points in [start, end)."""
+        """Per matching series (ordered by id): (tags, times, columns) of the points in [start, end). Chunks and
+        buffered rows of all the series come in one query each (a chain is ~100 series)."""
         with self._lock:
             selection = self._selection(measurement, tags)
             if selection is None:
                 return []
+            ids = json.dumps(list(selection))
+            first_day = day_of(max(start_ns, _MIN + IST_OFFSET_NS))
+            last_day = day_of(min(end_ns, _MAX - IST_OFFSET_NS))
+            blobs: dict[int, list[bytes]] = {}
+            for series_id, blob in self._conn.execute(
+                    "SELECT series_id, data FROM chunks WHERE series_id IN (SELECT value FROM json_each(?)) AND "
+                    "day >= ? AND day <= ? AND last_ns >= ? AND first_ns < ? ORDER BY series_id, day",
+                    (ids, first_day, last_day, start_ns, end_ns)):
+                blobs.setdefault(series_id, []).append(blob)
+            buffered: dict[int, list[tuple[int, bytes]]] = {}
+            for series_id, moment, blob in self._conn.execute(
+                    "SELECT series_id, time_ns, data FROM open_points WHERE series_id IN (SELECT value FROM "
+                    "json_each(?)) AND time_ns >= ? AND time_ns < ? ORDER BY series_id, time_ns",
+                    (ids, start_ns, end_ns)):
+                buffered.setdefault(series_id, []).append((moment, blob))
             legacy = self._legacy()
             out = []
             for series_id, tags_of in selection.items():
-                times, columns = self._series_points(series_id, names, start_ns, end_ns, legacy)
+                times, columns = self._series_points(series_id, names, start_ns, end_ns, legacy,
+                                                     blobs.get(series_id, ()), buffered.get(series_id, ()))
                 if len(times):
                     out.append((tags_of, times, columns))
         return out
 
-    def _series_points(self, series_id: int, names, start_ns: int, end_ns: int, legacy):
+    def _series_points(self, series_id: int, names, start_ns: int, end_ns: int, legacy, blobs, buffered):
         from op_trading.storage import chunks
 
         import numpy as np
 
-        first_day, last_day = day_of(max(start_ns, _MIN + IST_OFFSET_NS)), day_of(min(end_ns, _MAX - IST_OFFSET_NS))
         parts = []
-        old = legacy.rows(series_id, names, start_ns, end_ns)
+        old = legacy.rows(series_id, names, start_ns, end_ns) if legacy.present else None
         if old:
             parts.append(_buffer_part(old))
-        for (blob,) in self._conn.execute("SELECT data FROM chunks WHERE series_id = ? AND day >= ? AND day <= ? "
-                                          "AND last_ns >= ? AND first_ns < ? ORDER BY day",
-                                          (series_id, first_day, last_day, start_ns, end_ns)):
+        for blob in blobs:
             times, columns = chunks.decode(blob, names)
             parts.append(_clip(times, columns, start_ns, end_ns))
-        buffered = self._conn.execute("SELECT time_ns, data FROM open_points WHERE series_id = ? AND time_ns >= ? "
-                                      "AND time_ns < ? ORDER BY time_ns", (series_id, start_ns, end_ns)).fetchall()
         if buffered:
             wanted = None if names is None else set(names)
-            parts.append(_buffer_part([(moment, {key: value for key, value in marshal.loads(blob).items()
+            parts.append(_buffer_part([(moment, {key: value for key, value in self._fields_of(blob).items()
                                                  if wanted is None or key in wanted}) for moment, blob in buffered]))
         if not parts:
             return np.empty(0, np.int64), {}
@@ -520,7 +563,7 @@ class EmbeddedStore:
         row = self._conn.execute("SELECT time_ns, data FROM open_points WHERE series_id = ? AND time_ns < ? "
                                  "ORDER BY time_ns DESC LIMIT 1", (series_id, limit)).fetchone()
         if row is not None:
-            best = (row[0], marshal.loads(row[1]))
+            best = (row[0], self._fields_of(row[1]))
         chunk = self._conn.execute("SELECT data FROM chunks WHERE series_id = ? AND first_ns < ? "
                                    "ORDER BY day DESC LIMIT 1", (series_id, limit)).fetchone()
         if chunk is not None:
@@ -564,12 +607,6 @@ def _plain_fields(fields) -> dict:
             value = value.item() if hasattr(value, "item") else value  # numpy scalars
         plain[str(key)] = value
     return plain
-
-
-def _merge_blobs(old: bytes, new: bytes) -> bytes:
-    merged = marshal.loads(old)
-    merged.update(marshal.loads(new))
-    return marshal.dumps(merged, MARSHAL_VERSION)
 
 
 def _buffer_part(rows: list[tuple[int, dict]]):
