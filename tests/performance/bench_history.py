@@ -1,11 +1,13 @@
 """History that scales: store size per trading day, insert rate and the dashboard's series queries at 1, 20 and N
 trading days of history, the chunked embedded store side by side with the previous row-per-point layout.
 
-    python tests/performance/bench_history.py [--days 120] [--legacy-days 20] [--json out.json]
+    python tests/performance/bench_history.py [--days 120] [--legacy-days 20] [--no-alternatives] [--json out.json]
 
 History is built by tests/performance/history.py (750 cycles a day of the default universe's legs and overviews, a
 full chain snapshot every 300 s). The previous layout (op_trading/storage/legacy.py) is built through its write()
 up to --legacy-days (it needs ~33 MiB and ~1 minute per day); its size per day does not depend on the days kept.
+At one day it also measures the other candidates (tests/performance/layouts.py): SQLite typed-column rows
+WITHOUT ROWID, and DuckDB when the `duckdb` package is installed (`pip install duckdb`; the product does not need it).
 Queries (median of 5 runs, milliseconds):
 - straddle:  NIFTY this-week straddle (index_overview THIS_WEEK_TP) over the last 20 trading days, today's curve
              against the same weekday's average at each time of day;
@@ -157,13 +159,60 @@ def insert_rate(folder: Path, store_class, cycles: int = 120) -> float:
         for number, point in enumerate(points_of(cut)):
             per_cycle[number].append(point)
     store = store_class(folder)
-    assert store.write(per_cycle[0]).ok  # the first cycle creates the series (once per contract, not per cycle)
+    _written(store.write(per_cycle[0]))  # the first cycle creates the series (once per contract, not per cycle)
     started = time.perf_counter()
     for points in per_cycle[1:]:
-        assert store.write(points).ok
+        _written(store.write(points))
     seconds = time.perf_counter() - started
     store.close()
     return sum(len(points) for points in per_cycle[1:]) / seconds
+
+
+def _written(result) -> None:
+    assert result is None or result.ok, result  # the candidate layouts raise instead of returning a WriteResult
+
+
+def alternative_figures(root: Path, say=print) -> dict:
+    """The other candidate layouts (tests/performance/layouts.py) at one day: size, insert rate, two queries."""
+    from tests.performance.layouts import available
+
+    found = {}
+    for layout_class in available():
+        layout = layout_class(root / layout_class.__name__)
+        started = time.perf_counter()
+        day = trading_days(1)[0]
+        layout.load(list(HistoryBuilder().day_items(day)))
+        say(f"built 1 day of history as {layout.name} ({time.perf_counter() - started:.0f} s)")
+        end = datetime.combine(day, datetime.min.time().replace(hour=15, minute=30), IST)
+        figures = {"mib_per_day": layout.size() / MIB,
+                   "insert_rows_per_s": insert_rate(root / f"{layout_class.__name__}-insert", layout_class)}
+        for name, function in (("straddle", _layout_straddle), ("pcr_day", _layout_pcr_day)):
+            runs = []
+            for _ in range(REPEATS):
+                begun = time.perf_counter()
+                assert function(layout, end) > 0
+                runs.append((time.perf_counter() - begun) * 1000)
+            figures[name] = statistics.median(runs)
+        layout.close()
+        found[layout.name] = figures
+    return found
+
+
+def _layout_straddle(layout, end: datetime) -> int:
+    rows = layout.values("index_overview", "THIS_WEEK_TP", {"index": "NIFTY 50"},
+                         time_to_ns(end - timedelta(days=29)), time_to_ns(end))
+    times = np.array([row[1] for row in rows], np.int64)
+    return len(_weekday_average(times, np.array([row[2] for row in rows], np.float64), end))
+
+
+def _layout_pcr_day(layout, end: datetime) -> int:
+    cells: dict[int, dict] = {}
+    for series_id, moment, oi in layout.values("option_chain", "oi", {"index": "NIFTY",
+                                               "expiration": _nearest_expiry(end)},
+                                               time_to_ns(end.replace(hour=9, minute=0)), time_to_ns(end) + 1):
+        tags = layout.tags[series_id]
+        cells.setdefault(moment, {})[(float(tags["strike"]), tags["option_type"])] = oi
+    return len([_pcr_and_max_pain(chain) for chain in cells.values()])
 
 
 def analytics_figures(data_dir: Path, end: datetime) -> tuple[float | None, list[float]]:
@@ -175,7 +224,7 @@ def analytics_figures(data_dir: Path, end: datetime) -> tuple[float | None, list
     return restart, list(per_cycle)
 
 
-def run(days: int, legacy_days: int, say=print) -> dict:
+def run(days: int, legacy_days: int, say=print, alternatives: bool = True) -> dict:
     checkpoints = sorted({point for point in (1, 20, days) if point <= days})
     legacy_points = [point for point in checkpoints if point <= legacy_days]
     figures: dict = {"days": days, "cycles_per_day": CYCLES_PER_DAY, "chunked": {}, "legacy": {}}
@@ -193,6 +242,7 @@ def run(days: int, legacy_days: int, say=print) -> dict:
                                          **time_queries(store, end, chunked=True)}
         figures["restart_s"], figures["analytics_ms"] = analytics_figures(root / "new", end)
         store.close()
+        figures["alternatives"] = alternative_figures(root, say) if alternatives else {}
         old, builder, built = LegacyStore(root / "old"), HistoryBuilder(), 0
         for point in legacy_points:
             started = time.perf_counter()
@@ -209,16 +259,19 @@ def report(figures: dict, say=print) -> None:
     rates = figures["insert_rows_per_s"]
     say(f"insert rate through write() (one cycle per call): chunked {rates['chunked']:,.0f} rows/s, previous layout "
         f"{rates['legacy']:,.0f} rows/s (x{rates['chunked'] / rates['legacy']:.2f})")
-    say(f"{'days':>5} {'layout':<10} {'MiB/day':>8} " + " ".join(f"{name + ' ms':>13}" for name in QUERIES))
+    say(f"{'days':>5} {'layout':<18} {'MiB/day':>8} " + " ".join(f"{name + ' ms':>13}" for name in QUERIES))
     for point, row in sorted(figures["chunked"].items()):
-        say(f"{point:>5} {'chunked':<10} {row['mib_per_day']:>8.1f} "
+        say(f"{point:>5} {'chunked':<18} {row['mib_per_day']:>8.1f} "
             + " ".join(f"{row[name]:>13.1f}" for name in QUERIES))
         old = figures["legacy"].get(point)
         if old:
-            say(f"{point:>5} {'previous':<10} {old['mib_per_day']:>8.1f} "
+            say(f"{point:>5} {'previous':<18} {old['mib_per_day']:>8.1f} "
                 + " ".join(f"{old[name]:>13.1f}" for name in QUERIES))
-            say(f"{point:>5} {'ratio':<10} {old['mib_per_day'] / row['mib_per_day']:>7.1f}x "
+            say(f"{point:>5} {'ratio':<18} {old['mib_per_day'] / row['mib_per_day']:>7.1f}x "
                 + " ".join(f"{old[name] / row[name]:>12.1f}x" for name in QUERIES))
+    for name, row in figures.get("alternatives", {}).items():
+        say(f"{1:>5} {name:<18} {row['mib_per_day']:>8.1f} {row['straddle']:>13.1f} {row['pcr_day']:>13.1f} "
+            f"{'-':>13}   insert {row['insert_rows_per_s']:,.0f} rows/s (one cycle per write)")
     say(summary_line(figures))
 
 
@@ -239,10 +292,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=120, help="largest history to build (trading days)")
     parser.add_argument("--legacy-days", type=int, default=20, help="largest history built in the previous layout")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--no-alternatives", action="store_true",
+                        help="skip the other candidate layouts (typed SQLite rows, DuckDB when installed)")
     args = parser.parse_args(argv)
     if args.days < 1:
         parser.error("--days must be at least 1")
-    figures = run(args.days, min(args.legacy_days, args.days))
+    figures = run(args.days, min(args.legacy_days, args.days), alternatives=not args.no_alternatives)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))
     report(figures)
