@@ -387,6 +387,7 @@ class EmbeddedStore:
         self._measurement_ids: dict[str, int] = {}
         self._series_ids: dict[tuple, int] = {}
         self._point_series: dict[tuple, int] = {}  # (measurement, tags as given) -> id: no sorting per point
+        self._selections: dict[tuple, tuple[int, Any]] = {}
         self._field_set_ids: dict[tuple[str, ...], int] = {}
         self._field_set_names: dict[int, tuple[str, ...]] = {}
         self._conn.create_function("merge_fields", 2, self._merge_blobs, deterministic=True)
@@ -487,15 +488,39 @@ class EmbeddedStore:
 
     # ------------------------------------------------------------------------------------------- read helpers
     def _selection(self, measurement: str, tags: dict[str, str] | None) -> dict[int, dict[str, str]] | None:
+        """The series of `measurement` matching `tags`. Cached until a series is added (any process): series only
+        grow, so the newest series id tells whether the answer can have changed."""
+        newest = self._conn.execute("SELECT max(id) FROM series").fetchone()[0]
+        key = (measurement, tuple(sorted((name, str(value)) for name, value in (tags or {}).items())))
+        cached = self._selections.get(key)
+        if cached is not None and cached[0] == newest:
+            return cached[1]
+        found = self._select_series(measurement, key[1])
+        if len(self._selections) > 512:  # bounded: dashboards ask a few dozen distinct selections
+            self._selections.clear()
+        self._selections[key] = (newest, found)
+        return found
+
+    def _select_series(self, measurement: str, tags: tuple[tuple[str, str], ...]) -> dict[int, dict] | None:
         row = self._conn.execute("SELECT id FROM measurements WHERE name = ?", (measurement,)).fetchone()
         if row is None:
             return None
-        sql = "SELECT id, tag_key FROM series WHERE measurement_id = ?"
-        parameters: list[Any] = [row[0]]
-        for name, value in (tags or {}).items():
-            sql += " AND id IN (SELECT series_id FROM series_tags WHERE name = ? AND value = ?)"
-            parameters += [name, str(value)]
-        rows = self._conn.execute(sql + " ORDER BY id", parameters)
+        if not tags:
+            rows = self._conn.execute("SELECT id, tag_key FROM series WHERE measurement_id = ? ORDER BY id", (row[0],))
+        else:
+            # drive from the most selective tag (an expiry, a strike), check the others by primary key: the cost
+            # follows the answer, not the number of series history has accumulated
+            counts = [self._conn.execute("SELECT count(*) FROM series_tags WHERE name = ? AND value = ?",
+                                         pair).fetchone()[0] for pair in tags]
+            order = sorted(range(len(tags)), key=counts.__getitem__)
+            sql = ("SELECT s.id, s.tag_key FROM series_tags t JOIN series s ON s.id = t.series_id "
+                   "WHERE t.name = ? AND t.value = ? AND s.measurement_id = ?")
+            parameters: list[Any] = [*tags[order[0]], row[0]]
+            for position in order[1:]:
+                sql += (" AND EXISTS (SELECT 1 FROM series_tags o WHERE o.name = ? AND o.value = ? "
+                        "AND o.series_id = s.id)")
+                parameters += list(tags[position])
+            rows = self._conn.execute(sql + " ORDER BY s.id", parameters)
         found = {series_id: dict(json.loads(tag_key)) for series_id, tag_key in rows}
         return found or None
 
