@@ -46,6 +46,9 @@ class Service:
         port = self.settings["METRICS_PORT"]
         if port:
             self._metrics_server = MetricsServer(self.metrics, port).start()
+        if self.settings["EMBEDDED_RAW_RETENTION_DAYS"]:  # thinned in its own thread, never in collection's
+            from op_trading.storage.retention import start_background
+            start_background(self.settings)
         self._spawn("collection", self._collect)
         self._spawn("health", self._health_loop)
         if self.settings["DATA_SOURCE_MODE"] == "live" and self.settings["PREMARKET_CAPTURE_ENABLED"]:

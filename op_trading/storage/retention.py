@@ -47,12 +47,15 @@ def retention(settings, now: datetime) -> RetentionResult:
     return result
 
 
-def start_background(settings, now: datetime) -> threading.Thread:
-    """Run `retention` in a daemon thread (errors are logged, never raised into the caller)."""
+def start_background(settings, now: datetime | None = None) -> threading.Thread:
+    """Run `retention` in a daemon thread (errors are logged, never raised into the caller); `now` defaults to the
+    wall clock in IST."""
 
     def run() -> None:
+        from op_trading.market.calendar import now_ist
+
         try:
-            retention(settings, now)
+            retention(settings, now or now_ist())
         except Exception:  # retention can wait for tomorrow; collection must not notice
             log.exception("embedded store retention failed")
 
@@ -81,7 +84,8 @@ def _targets(store: EmbeddedStore, measurements, cutoff: int, every: int) -> lis
     with store._lock:
         rows = store._conn.execute(
             f"SELECT c.series_id, c.day FROM chunks c JOIN series s ON s.id = c.series_id JOIN measurements m ON "
-            f"m.id = s.measurement_id WHERE m.name IN ({marks}) AND c.day < ? AND (? = 0 OR c.every_s = 0 OR c.every_s < ?)",
+            f"m.id = s.measurement_id WHERE m.name IN ({marks}) AND c.day < ? "
+            "AND (? = 0 OR c.every_s = 0 OR c.every_s < ?)",
             (*measurements, cutoff, every, every)).fetchall()
     return [(series_id, day) for series_id, day in rows]
 

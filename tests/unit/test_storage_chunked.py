@@ -27,8 +27,8 @@ def _points(days: int = 3, cycles: int = 40, seed: int = 7) -> list[Point]:
         for cycle in range(cycles):
             moment = DAY0 + timedelta(days=day, seconds=30 * cycle)
             for strike in ("100", "105"):
-                fields = {"price": round(rng.uniform(1, 200) / 0.05) * 0.05, "iv": rng.random(), "oi": rng.randint(0, 10 ** 7),
-                          "flag": rng.random() < 0.5, "note": f"n{cycle}"}
+                fields = {"price": round(rng.uniform(1, 200) / 0.05) * 0.05, "iv": rng.random(),
+                          "oi": rng.randint(0, 10 ** 7), "flag": rng.random() < 0.5, "note": f"n{cycle}"}
                 if cycle % 7 == 3:
                     del fields["iv"]  # a missing value stays missing
                 points.append(Point("m", {"strike": strike, "side": "CE"}, fields, moment))
@@ -39,8 +39,8 @@ def test_codec_round_trips_every_value_and_type_exactly():
     values = [1.1, None, 2.05, float(2 ** 60), -0.3333333333333333, 1e-12]
     differences = [123.45 - 120.1, 99.95 - 100.0, None, 0.05 - 0.1, 3.0, 2.5 - 0.05]  # not exact decimals
     times = np.array([0, 30, 60, 90, 120, 150], np.int64) * 10 ** 9
-    columns = {"f": column(values), "d": column(differences), "i": column([1, 2, None, 2 ** 62, -5, 0]), "s": column(["a", None, "b", "c", "", "d"]),
-               "b": column([True, False, None, True, True, False])}
+    columns = {"f": column(values), "d": column(differences), "i": column([1, 2, None, 2 ** 62, -5, 0]),
+               "s": column(["a", None, "b", "c", "", "d"]), "b": column([True, False, None, True, True, False])}
     times_back, back = decode(encode(times, columns))
     assert times_back.tolist() == times.tolist()
     for name, (expected, present) in columns.items():
@@ -134,8 +134,9 @@ def test_an_old_store_is_readable_then_migrated_in_place_even_when_killed(tmp_pa
     assert 5 <= done < 60  # killed mid-way: some series moved, the rest still in the old tables
     assert halfway.count("leg") == len(points)
     halfway.close()
-    again = subprocess.run([sys.executable, "-c", "from op_trading.cli import main; main()", "migrate-store", "--set", f"DATA_DIR={tmp_path}"],
-                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-c", "from op_trading.cli import main; main()", "migrate-store",
+               "--set", f"DATA_DIR={tmp_path}"]
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert "migrating:" in again.stdout and "done by an earlier run" in again.stdout + again.stderr
     final = EmbeddedStore(tmp_path)
