@@ -70,3 +70,17 @@ def test_the_chain_query_reads_the_same_from_the_store_as_from_memory(tmp_path):
                                                                           from_memory.as_of)
     changes = oi_change(store.latest(index, expiry), store, 10)
     assert changes.since.isoformat() == first.timestamp and {row.call_change for row in changes.rows} == {500}
+
+
+def test_the_collection_session_stores_each_snapshot(tmp_path):
+    from op_trading.runtime.collect import CollectionSession
+
+    collector, snapshotter, _ = make(tmp_path)
+    store = EmbeddedStore(tmp_path / "data")
+    report = CollectionSession(collector, [store], "mock", None, snapshotter).run_cycle()
+    assert report.chain is not None and not report.warnings
+    chains = ChainStore(store)
+    for part in report.chain.expiries:
+        stored = chains.latest(part.index, part.expiry)
+        assert stored.time.isoformat() == report.chain.timestamp and len(stored.options) == len(part.options)
+    assert store.count("option_chain") == report.chain.size
