@@ -170,3 +170,20 @@ def test_retention_thins_old_raw_legs_and_keeps_everything_else(tmp_path):
     assert apply_retention(store, keep_days=2, every_minutes=15, now=now).chunks == 0  # done once
     assert apply_retention(store, keep_days=4, every_minutes=0, now=now).chunks == 1  # day 0 (already thinned) deleted
     assert len(store.query("atm_option_quote")) == len(legs) - 2
+
+
+def test_retention_runs_in_its_own_thread_from_the_settings(tmp_path):
+    from op_trading.config.settings import load_settings
+    from op_trading.storage.retention import start_background
+
+    store = EmbeddedStore(tmp_path)
+    old = DAY0 - timedelta(days=40)
+    legs = [Point("atm_option_quote", {"index": "NIFTY"}, {"last_price": float(n)}, old + timedelta(seconds=30 * n))
+            for n in range(10)]
+    store.write(legs + [Point("atm_option_quote", {"index": "NIFTY"}, {"last_price": 1.0}, DAY0)])
+    settings = load_settings("production", {"DATA_DIR": str(tmp_path), "EMBEDDED_RAW_RETENTION_DAYS": "5",
+                                            "EMBEDDED_RAW_DOWNSAMPLE_MINUTES": "0"})
+    thread = start_background(settings, DAY0)
+    thread.join(timeout=60)
+    assert not thread.is_alive() and thread.name == "op-retention"
+    assert [row["time"] for row in store.query("atm_option_quote")] == [DAY0]  # the old day deleted, today kept
