@@ -92,6 +92,19 @@ def service(action: ServiceAction = typer.Argument(..., help="install | uninstal
     raise typer.Exit(service_command(action.value, mode.value if mode else None, _parse_sets(set_), yes))
 
 
+@app.command("migrate-store")
+def migrate_store(set_: List[str] = typer.Option([], "--set", help=SET_HELP, metavar="KEY=VALUE")) -> None:
+    """Convert the embedded store to the compact daily-chunk layout, in place (resumable: run it again after an
+    interruption; nothing is lost)."""
+    from op_trading.config.settings import load_settings
+    from op_trading.runtime.store_actions import migrate_store as run
+
+    outcome = run(load_settings(overrides=_parse_sets(set_)),
+                  lambda line: typer.echo(line))
+    typer.echo(outcome.message, err=not outcome.ok)
+    raise typer.Exit(outcome.code())
+
+
 @app.command("tree")
 def tree() -> None:
     """Print every menu item with its number path and id."""

@@ -83,6 +83,13 @@ DATABASE = Section("database", "Database (InfluxDB, infinite retention)", (
           default="embedded,csv", kind="list", choices=("embedded", "influxdb", "csv", "json")),
     Field("DATA_DIR", "Data folder", "Embedded store, CSV files, spool and caches live here.", default="data",
           kind="path", check=FOLDER),
+    Field("EMBEDDED_RAW_RETENTION_DAYS", "Days of raw option legs and chains kept in full (0 = forever)",
+          "Older atm_option_quote / option_chain points are pruned or downsampled in the background (daily); "
+          "overviews, chain metrics, rollups, participants and alerts are always kept.",
+          default="0", kind="int", minimum=0, maximum=36500),
+    Field("EMBEDDED_RAW_DOWNSAMPLE_MINUTES", "Keep one raw point per N minutes after that (0 = delete)",
+          "With retention on: 15 keeps the last point of every 15 minutes of each leg and strike; 0 deletes them.",
+          default="15", kind="int", minimum=0, maximum=1440),
     Field("INFLUXDB_URL", "InfluxDB URL (empty = not used)",
           "For example http://localhost:8086 with docker compose. Empty keeps everything embedded.", kind="url"),
     Field("INFLUXDB_TOKEN", "InfluxDB API token", "An all-access or read/write token for the org.", secret=True),

@@ -8,8 +8,9 @@ overview row). Quotes the cycle already holds (its legs and over-fetch margin) a
 asked for in as few calls as QUOTE_BATCH_SIZE allows, through the collector's quote function (the shared Kite rate
 limiter and retries). Option records use the collector's leg keys (`leg_record`), the same day-open OI baselines and
 the same vectorised IV solve. Due times follow the cycles' timestamps (the feed's clock, floored to :00/:30), so a
-300 s interval with 30 s cycles snapshots every tenth cycle. Nothing here is stored: the chain metrics computed from
-a snapshot are (analytics), the raw chain is not (volume).
+300 s interval with 30 s cycles snapshots every tenth cycle. The collection session stores each snapshot
+(op_trading.storage.chains: compact daily chunks in the embedded store), so the latest and any past chain can be
+served.
 """
 
 from __future__ import annotations

@@ -150,7 +150,12 @@ class CollectionSession:
         except Exception as error:
             log.warning("chain snapshot failed: %s", error_line(error))
             return None, [f"chain snapshot failed: {error_line(error)}"]
-        return chain, list(chain.warnings) if chain is not None else []
+        if chain is None:
+            return None, []
+        from op_trading.storage.chains import write_snapshot_to
+
+        # kept in the store (option_chain, option_chain_snapshot) so any past chain can be served
+        return chain, list(chain.warnings) + write_snapshot_to(self.sinks, chain)
 
     def failed(self, error: BaseException) -> None:
         self._report(CycleReport(self._number + 1, self.source, error=error_line(error)))

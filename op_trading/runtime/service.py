@@ -137,6 +137,10 @@ class Service:
 
             self._metrics_server = MetricsServer(self.metrics, port).start()
         self.analytics.start()
+        if self.settings["EMBEDDED_RAW_RETENTION_DAYS"]:  # once at start in its own thread; then daily (jobs.py)
+            from op_trading.storage.retention import start_background
+
+            start_background(self.settings, to_ist(self.clock.now()))
         components = dict(self._components)
         self._components = {"collection": Component("collection", self._collection)}
         if self.cycles is None:

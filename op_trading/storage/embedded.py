@@ -1,21 +1,26 @@
-"""The default store: one SQLite file under DATA_DIR/store, no server, queryable for history.
+"""The default store: one SQLite file under DATA_DIR/store, no server, queryable for months of history.
 
-Layout (InfluxDB's data model in tables): `series` holds each distinct (measurement, tag set) once, with an
-inverted index `series_tags` for tag filters; each measurement has its own table with one column per field, a
-unique key on (series_id, time_ns) and an index on time. The unique key makes writes idempotent the way InfluxDB
-is: writing the same series and time again updates the fields given instead of adding a row, so a replay never
-duplicates. (A rowid table plus a small unique index inserts ~2x faster than a WITHOUT ROWID table keyed on
-(series, time), because rows from interleaved series then append instead of splitting pages mid-tree.)
-Field columns are declared without a type, so SQLite keeps each value's own type (int stays int, float stays float).
+Layout (measured against the one-row-per-point layout, typed-column rows and DuckDB: README "Embedded store"):
+`series` holds each distinct (measurement, tag set) once, with an inverted index `series_tags` for tag filters.
+Points of one series for one IST day are packed into one `chunks` row (compressed columns, see chunks.py): ~6x
+smaller than a row per point, and a series query decodes only the days in range. Today's points go first to a small
+`open_points` buffer (one row per point, fields marshalled), so a cycle's write is one cheap executemany; buffered
+points of past days are sealed into chunks a few series at a time after each write (a bounded cost per cycle), or by
+`compact()`. Reads overlay buffer rows on chunk rows, so a point is visible the moment its write commits.
+Writes are idempotent the way InfluxDB's are: the same series and time again updates the fields given.
+A store of the previous layout (tables m1, m2...) stays readable until `op-trading migrate-store` converts it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import marshal
 import sqlite3
 import threading
-from datetime import datetime
+import time as clock
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -25,18 +30,59 @@ from op_trading.storage.point import IST, Point, ns_to_time, time_to_ns
 log = logging.getLogger(__name__)
 
 FILE_NAME = "op_trading.sqlite3"
+DAY_NS = 86_400 * 10 ** 9
+IST_OFFSET_NS = 19_800 * 10 ** 9
+SEAL_BUDGET_SECONDS = 0.02  # sealing after a write stops after this long; the rest waits for the next write
+_MIN, _MAX = -(2 ** 63), 2 ** 63 - 1
+MARSHAL_VERSION = 2  # without version 3's object references: 2.5x faster for a cycle's small dicts
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS measurements (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS field_columns (
-    measurement_id INTEGER NOT NULL, name TEXT NOT NULL, column_name TEXT NOT NULL,
-    PRIMARY KEY (measurement_id, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY, measurement_id INTEGER NOT NULL, tag_key TEXT NOT NULL,
     UNIQUE (measurement_id, tag_key));
 CREATE TABLE IF NOT EXISTS series_tags (
     name TEXT NOT NULL, value TEXT NOT NULL, series_id INTEGER NOT NULL,
     PRIMARY KEY (name, value, series_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunks (
+    series_id INTEGER NOT NULL, day INTEGER NOT NULL, n INTEGER NOT NULL, first_ns INTEGER NOT NULL,
+    last_ns INTEGER NOT NULL, every_s INTEGER NOT NULL DEFAULT 0, data BLOB NOT NULL, UNIQUE (series_id, day));
+CREATE TABLE IF NOT EXISTS field_sets (id INTEGER PRIMARY KEY, names TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS open_points (
+    series_id INTEGER NOT NULL, time_ns INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (series_id, time_ns));
 """
+
+
+def day_of(time_ns: int) -> int:
+    """IST calendar day number of a time (days since 1970-01-01 IST)."""
+    return (time_ns + IST_OFFSET_NS) // DAY_NS
+
+
+def day_start_ns(day: int) -> int:
+    return day * DAY_NS - IST_OFFSET_NS
+
+
+@dataclass
+class SeriesData:
+    """One series' points in a time range: times (int64 ns, ascending) and one float array per field (NaN = missing;
+    strings become NaN: use query() for them)."""
+
+    tags: dict[str, str]
+    times: Any  # numpy int64
+    values: dict[str, Any]  # field -> numpy float64
+
+    def datetimes(self) -> list[datetime]:
+        return [ns_to_time(int(value), IST) for value in self.times]
+
+    def rows(self) -> list[dict[str, Any]]:
+        import math
+
+        rows = []
+        for position, moment in enumerate(self.datetimes()):
+            fields = {name: float(array[position]) for name, array in self.values.items()
+                      if not math.isnan(array[position])}
+            if fields:
+                rows.append({"time": moment, **self.tags, **fields})
+        return rows
 
 
 class EmbeddedStore:
@@ -48,7 +94,7 @@ class EmbeddedStore:
         folder = Path(data_dir) / "store"
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / file_name
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         # autocommit mode: write() opens its own BEGIN IMMEDIATE transactions (see there)
         self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")  # readers (menus, other processes) never block the writer
@@ -57,6 +103,8 @@ class EmbeddedStore:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
         self._reset_caches()
+        self._open_day: int | None = None  # the newest day written by this process: older buffered days seal
+        self._to_seal: list[tuple[int, int]] | None = []  # (series, day) waiting; None = look again
 
     @classmethod
     def from_settings(cls, settings) -> "EmbeddedStore":
@@ -69,11 +117,12 @@ class EmbeddedStore:
         with self._lock:
             try:
                 # one transaction per call, all points or none; IMMEDIATE takes the write lock first, so what this
-                # transaction reads (ids, columns another writer may just have added) is current
+                # transaction reads (ids another writer may just have added) is current
                 self._conn.execute("BEGIN IMMEDIATE")
-                groups, empty = self._group_rows(points)
-                for (measurement_id, names), rows in groups.items():
-                    self._conn.executemany(self._upsert_sql(measurement_id, names), rows)
+                rows, empty, newest = self._buffer_rows(points)
+                self._conn.executemany(
+                    "INSERT INTO open_points (series_id, time_ns, data) VALUES (?, ?, ?) ON CONFLICT "
+                    "(series_id, time_ns) DO UPDATE SET data = merge_fields(data, excluded.data)", rows)
                 self._conn.execute("COMMIT")
             except sqlite3.Error as error:
                 if self._conn.in_transaction:
@@ -81,8 +130,73 @@ class EmbeddedStore:
                 self._reset_caches()  # ids cached inside the rolled-back transaction are gone
                 log.error("embedded store write failed: %s", error)
                 return WriteResult(self.name, failed=len(points), reason=f"SQLite: {error}")
+            self._note_day(newest)
+            self._seal_some(SEAL_BUDGET_SECONDS)
         reason = f"{empty} point(s) without fields" if empty else ""
         return WriteResult(self.name, written=len(points) - empty, failed=empty, reason=reason)
+
+    def write_columns(self, measurement: str, tags: dict[str, str], times: Sequence[int],
+                      columns: dict[str, Sequence[Any]]) -> int:
+        """Bulk load straight into chunks: `times` in ns, each column a list of values (None = missing), one per
+        time. Merges with what is stored (the new values win). For migration and history builders."""
+        from op_trading.storage import chunks
+
+        import numpy as np
+
+        order = np.argsort(np.asarray(times, np.int64), kind="stable")
+        times_array = np.asarray(times, np.int64)[order]
+        typed = {name: chunks.column([values[i] for i in order.tolist()]) for name, values in columns.items()}
+        days = (times_array + IST_OFFSET_NS) // DAY_NS
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                series_id = self._series_id(self._measurement_id(measurement), tags)
+                for day in np.unique(days).tolist():
+                    pick = days == day
+                    part = {name: (values[pick], present[pick]) for name, (values, present) in typed.items()}
+                    self._merge_chunk(series_id, day, times_array[pick], part)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                self._reset_caches()
+                raise
+        return len(times_array)
+
+    def write_arrays(self, measurement: str, tags: dict[str, str], times, columns: dict[str, Any]) -> int:
+        """Bulk load of numpy columns (int64 / float64 with NaN = missing / object) for one series, straight into
+        chunks of the days they cover, merged with what is stored. The fast path of history builders."""
+        return self.write_arrays_many([(measurement, tags, times, columns)])
+
+    def write_arrays_many(self, items: Sequence[tuple[str, dict[str, str], Any, dict[str, Any]]]) -> int:
+        """write_arrays for many series in one transaction."""
+        import numpy as np
+
+        total = 0
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for measurement, tags, times, columns in items:
+                    times = np.asarray(times, np.int64)
+                    typed = {}
+                    for name, values in columns.items():
+                        values = np.asarray(values)
+                        present = ~np.isnan(values) if values.dtype == np.float64 else np.ones(len(values), bool)
+                        typed[name] = (values, present)
+                    series_id = self._series_id(self._measurement_id(measurement), tags)
+                    days = (times + IST_OFFSET_NS) // DAY_NS
+                    for day in np.unique(days).tolist():
+                        pick = days == day
+                        self._merge_chunk(series_id, day, times[pick], {
+                            name: (values[pick], present[pick]) for name, (values, present) in typed.items()})
+                    total += len(times)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                self._reset_caches()
+                raise
+        return total
 
     def flush(self) -> WriteResult:
         return WriteResult(self.name)  # every write commits
@@ -91,38 +205,154 @@ class EmbeddedStore:
         with self._lock:
             self._conn.close()
 
-    def _group_rows(self, points: Iterable[Point]) -> tuple[dict[tuple[int, tuple[str, ...]], list[tuple]], int]:
-        """Rows grouped by (measurement, field names), one executemany each; and how many points had no fields."""
-        groups: dict[tuple[int, tuple[str, ...]], list[tuple]] = {}
-        empty = 0
+    def compact(self, all_days: bool = False) -> int:
+        """Seal buffered points into chunks: those of days before the newest written (all when `all_days`).
+        Returns how many (series, day) chunks were written."""
+        with self._lock:
+            boundary = None if all_days else self._open_day
+            pending = self._pending(boundary)
+            for series_id, day in pending:
+                self._seal(series_id, day)
+            if not all_days:
+                self._to_seal = []
+        return len(pending)
+
+    def _note_day(self, newest_ns: int | None) -> None:
+        if newest_ns is None:
+            return
+        day = day_of(newest_ns)
+        if self._open_day is None or day > self._open_day:
+            self._open_day = day
+            self._to_seal = None
+
+    def _seal_some(self, budget: float) -> None:
+        """Seal buffered past days until `budget` seconds are spent (keeps a cycle's write cost bounded)."""
+        if self._to_seal == [] or self._open_day is None:
+            return
+        started = clock.monotonic()
+        try:
+            if self._to_seal is None:
+                self._to_seal = self._pending(self._open_day)
+            while self._to_seal and clock.monotonic() - started < budget:
+                series_id, day = self._to_seal.pop()
+                self._seal(series_id, day)
+        except sqlite3.Error as error:  # sealing can wait; the points are safe in the buffer
+            log.warning("embedded store: sealing buffered points failed: %s", error)
+            self._to_seal = None
+
+    def _pending(self, before_day: int | None) -> list[tuple[int, int]]:
+        limit = _MAX if before_day is None else day_start_ns(before_day)
+        rows = self._conn.execute(
+            "SELECT DISTINCT series_id, (time_ns + ?) / ? FROM open_points WHERE time_ns < ?",
+            (IST_OFFSET_NS, DAY_NS, limit)).fetchall()
+        return [(series_id, day) for series_id, day in rows]
+
+    def _seal(self, series_id: int, day: int) -> None:
+        """Move one series' buffered points of one day into its chunk (one transaction)."""
+        from op_trading.storage import chunks
+
+        import numpy as np
+
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            bounds = (series_id, day_start_ns(day), day_start_ns(day + 1))
+            rows = self._conn.execute("SELECT time_ns, data FROM open_points WHERE series_id = ? AND time_ns >= ? "
+                                      "AND time_ns < ? ORDER BY time_ns", bounds).fetchall()
+            if rows:
+                times = np.array([row[0] for row in rows], np.int64)
+                dicts = [self._fields_of(row[1]) for row in rows]
+                names = list(dict.fromkeys(name for values in dicts for name in values))
+                columns = {name: chunks.column([values.get(name) for values in dicts]) for name in names}
+                self._merge_chunk(series_id, day, times, columns)
+                self._conn.execute("DELETE FROM open_points WHERE series_id = ? AND time_ns >= ? AND time_ns < ?",
+                                   bounds)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+
+    def _merge_chunk(self, series_id: int, day: int, times, columns: dict) -> None:
+        """Write a chunk for (series, day), merged with the stored one (new values win per field)."""
+        from op_trading.storage import chunks
+
+        row = self._conn.execute("SELECT data, every_s FROM chunks WHERE series_id = ? AND day = ?",
+                                 (series_id, day)).fetchone()
+        every = 0
+        if row is not None:
+            every = row[1]
+            old_times, old_columns = chunks.decode(row[0])
+            times, columns = merge_columns(old_times, old_columns, times, columns)
+        self._put_chunk(series_id, day, times, columns, every)
+
+    def _put_chunk(self, series_id: int, day: int, times, columns: dict, every: int = 0) -> None:
+        from op_trading.storage import chunks
+
+        if len(times) == 0:
+            self._conn.execute("DELETE FROM chunks WHERE series_id = ? AND day = ?", (series_id, day))
+            return
+        self._conn.execute(
+            "INSERT INTO chunks (series_id, day, n, first_ns, last_ns, every_s, data) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (series_id, day) DO UPDATE SET n = excluded.n, first_ns = excluded.first_ns, "
+            "last_ns = excluded.last_ns, every_s = excluded.every_s, data = excluded.data",
+            (series_id, day, len(times), int(times[0]), int(times[-1]), every, chunks.encode(times, columns)))
+
+    def _buffer_rows(self, points: Iterable[Point]) -> tuple[list[tuple], int, int | None]:
+        # the hot path of every cycle: no per-field Python work unless a value is None (NaN values are stored and
+        # read back as missing, as SQLite's NULL did before)
+        rows, empty, newest = [], 0, None
+        dumps, series_ids, stamps, field_sets = marshal.dumps, self._point_series, {}, self._field_set_ids
         for point in points:
             fields = point.fields
-            values = tuple(fields.values())
-            if None in values:  # None means "missing" (SQLite itself stores NaN as NULL, i.e. missing too)
+            values = fields.values()
+            if not all(values) and None in values:  # all(): a truth test per value, cheaper than `in` on floats
                 fields = {key: value for key, value in fields.items() if value is not None}
-                values = tuple(fields.values())
             if not fields:
                 empty += 1
                 continue
-            measurement_id = self._measurement_id(point.measurement)
-            series_id = self._series_id(measurement_id, point.tags)
-            key = (measurement_id, tuple(fields))
-            rows = groups.get(key)
-            if rows is None:
-                rows = groups[key] = []
-            rows.append((series_id, time_to_ns(point.time), *values))
-        return groups, empty
+            key = (point.measurement, tuple(point.tags.items()))
+            series_id = series_ids.get(key)
+            if series_id is None:
+                series_id = series_ids[key] = self._series_id(self._measurement_id(point.measurement), point.tags)
+            moment = stamps.get(point.time)
+            if moment is None:  # the points of a cycle share their time
+                moment = stamps[point.time] = time_to_ns(point.time)
+            if newest is None or moment > newest:
+                newest = moment
+            names = tuple(fields)
+            set_id = field_sets.get(names)
+            if set_id is None:
+                set_id = self._field_set_id(names)
+            try:  # (field set, values): a cycle's rows are half the bytes of dicts, so its commit is cheaper
+                blob = dumps((set_id, tuple(fields.values())), MARSHAL_VERSION)
+            except ValueError:  # numpy scalars and other number types: as plain Python values
+                blob = dumps((set_id, tuple(_plain_fields(fields).values())), MARSHAL_VERSION)
+            rows.append((series_id, moment, blob))
+        return rows, empty, newest
 
-    def _upsert_sql(self, measurement_id: int, names: tuple[str, ...]) -> str:
-        sql = self._sql_cache.get((measurement_id, names))
-        if sql is None:
-            columns = [self._column(measurement_id, name) for name in names]
-            table = _table(measurement_id)
-            updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
-            sql = (f"INSERT INTO {table} (series_id, time_ns, {', '.join(columns)}) "
-                   f"VALUES (?, ?{', ?' * len(columns)}) ON CONFLICT (series_id, time_ns) DO UPDATE SET {updates}")
-            self._sql_cache[(measurement_id, names)] = sql
-        return sql
+    def _field_set_id(self, names: tuple[str, ...]) -> int:
+        text = json.dumps(names)
+        row = self._conn.execute("SELECT id FROM field_sets WHERE names = ?", (text,)).fetchone()
+        found = row[0] if row else self._conn.execute("INSERT INTO field_sets (names) VALUES (?)", (text,)).lastrowid
+        self._field_set_ids[names] = found
+        self._field_set_names[found] = names
+        return found
+
+    def _fields_of(self, blob: bytes) -> dict:
+        """A buffered row's fields: (field set, values), or a dict (rows merged by a rewrite)."""
+        stored = marshal.loads(blob)
+        if type(stored) is dict:
+            return stored
+        names = self._field_set_names.get(stored[0])
+        if names is None:  # written by another process
+            text = self._conn.execute("SELECT names FROM field_sets WHERE id = ?", (stored[0],)).fetchone()[0]
+            names = self._field_set_names[stored[0]] = tuple(json.loads(text))
+        return dict(zip(names, stored[1]))
+
+    def _merge_blobs(self, old: bytes, new: bytes) -> bytes:
+        merged = self._fields_of(old)
+        merged.update(self._fields_of(new))
+        return marshal.dumps(merged, MARSHAL_VERSION)
 
     def _measurement_id(self, measurement: str) -> int:
         found = self._measurement_ids.get(measurement)
@@ -130,17 +360,13 @@ class EmbeddedStore:
             row = self._conn.execute("SELECT id FROM measurements WHERE name = ?", (measurement,)).fetchone()
             if row is None:
                 found = self._conn.execute("INSERT INTO measurements (name) VALUES (?)", (measurement,)).lastrowid
-                table = _table(found)
-                self._conn.execute(f"CREATE TABLE {table} (series_id INTEGER NOT NULL, time_ns INTEGER NOT NULL, "
-                                   "UNIQUE (series_id, time_ns))")
-                self._conn.execute(f"CREATE INDEX {table}_time ON {table} (time_ns)")
             else:
                 found = row[0]
             self._measurement_ids[measurement] = found
         return found
 
     def _series_id(self, measurement_id: int, tags) -> int:
-        items = tuple(sorted(tags.items()))
+        items = tuple(sorted((str(name), str(value)) for name, value in tags.items()))
         found = self._series_ids.get((measurement_id, items))
         if found is None:
             tag_key = json.dumps(items, separators=(",", ":"))
@@ -156,33 +382,15 @@ class EmbeddedStore:
             self._series_ids[(measurement_id, items)] = found
         return found
 
-    def _column(self, measurement_id: int, name: str) -> str:
-        columns = self._columns(measurement_id)
-        column = columns.get(name)
-        if column is None:
-            columns.update(self._stored_columns(measurement_id))  # another writer may have added it meanwhile
-            column = columns.get(name)
-        if column is None:
-            # generated names: field names may differ only in case, which SQLite identifiers do not distinguish
-            column = f"c{len(columns) + 1}"
-            self._conn.execute(f"ALTER TABLE {_table(measurement_id)} ADD COLUMN {column}")
-            self._conn.execute("INSERT INTO field_columns (measurement_id, name, column_name) VALUES (?, ?, ?)",
-                               (measurement_id, name, column))
-            columns[name] = column
-        return column
-
-    def _columns(self, measurement_id: int) -> dict[str, str]:
-        columns = self._column_names.get(measurement_id)
-        if columns is None:
-            columns = self._column_names[measurement_id] = self._stored_columns(measurement_id)
-        return columns
-
     def _reset_caches(self) -> None:
         # bounded by the number of distinct series, which the market bounds (indices x expiries x strikes)
         self._measurement_ids: dict[str, int] = {}
         self._series_ids: dict[tuple, int] = {}
-        self._column_names: dict[int, dict[str, str]] = {}
-        self._sql_cache: dict[tuple, str] = {}
+        self._point_series: dict[tuple, int] = {}  # (measurement, tags as given) -> id: no sorting per point
+        self._selections: dict[tuple, tuple[int, Any]] = {}
+        self._field_set_ids: dict[tuple[str, ...], int] = {}
+        self._field_set_names: dict[int, tuple[str, ...]] = {}
+        self._conn.create_function("merge_fields", 2, self._merge_blobs, deterministic=True)
 
     # ----------------------------------------------------------------------------------------------- reading
     def query(self, measurement: str, start: datetime | None = None, end: datetime | None = None,
@@ -191,78 +399,366 @@ class EmbeddedStore:
 
         A field that has the name of a tag wins in the row (atm_option_quote: `strike` is the leg's strike;
         the ATM strike, which is also the `strike` tag, is the field `atm_strike_val`)."""
-        with self._lock:
-            selection = self._select(measurement, tags, fields)
-            if selection is None:
-                return []
-            table, series, names, columns = selection
-            sql = (f"SELECT series_id, time_ns, {', '.join(columns)} FROM {table} "
-                   "WHERE series_id IN (SELECT value FROM json_each(?)) AND time_ns >= ? AND time_ns < ? "
-                   "ORDER BY time_ns, series_id")
-            bounds = (time_to_ns(start) if start else -(2 ** 63), time_to_ns(end) if end else 2 ** 63 - 1)
-            rows = self._conn.execute(sql, (json.dumps(list(series)), *bounds)).fetchall()
-        return [row for row in (_row(series, names, raw) for raw in rows) if row is not None]
+        found = []
+        for tags_of, times, columns in self._read(measurement, tags, fields, _ns(start, _MIN), _ns(end, _MAX)):
+            lists = {name: (values.tolist(), present.tolist()) for name, (values, present) in columns.items()}
+            for position, moment in enumerate(times.tolist()):
+                values = {name: items[position] for name, (items, present) in lists.items() if present[position]}
+                if values:
+                    found.append((moment, tags_of, values))
+        found.sort(key=lambda item: item[0])  # stable: series order within a time
+        return [{"time": ns_to_time(moment, IST), **tags_of, **values} for moment, tags_of, values in found]
+
+    def series(self, measurement: str, fields: str | list[str], tags: dict[str, str] | None = None,
+               start: datetime | None = None, end: datetime | None = None, every: int | timedelta | None = None,
+               how: str = "last") -> list[SeriesData]:
+        """Per matching series, numeric fields as arrays, optionally downsampled to `every` (seconds or timedelta;
+        buckets aligned to the IST clock, stamped with their start) by `how` (last/first/mean/min/max/sum/count)."""
+        import numpy as np
+
+        names = [fields] if isinstance(fields, str) else list(fields)
+        seconds = every.total_seconds() if isinstance(every, timedelta) else every
+        result = []
+        for tags_of, times, columns in self._read(measurement, tags, names, _ns(start, _MIN), _ns(end, _MAX)):
+            values = {name: _floats(columns[name]) if name in columns else np.full(len(times), np.nan)
+                      for name in names}
+            if seconds:
+                times, values = _downsample(times, values, int(seconds * 10 ** 9), how)
+            result.append(SeriesData(tags_of, times, values))
+        return result
 
     def latest(self, measurement: str, tags: dict[str, str] | None = None) -> dict[str, Any] | None:
         """The newest row among the series matching `tags` (None when there is none)."""
+        return self.latest_before(measurement, tags, None)
+
+    def latest_before(self, measurement: str, tags: dict[str, str] | None, moment: datetime | None
+                      ) -> dict[str, Any] | None:
+        """The newest row at or before `moment` (any time when None) among the series matching `tags`."""
+        limit = _ns(moment, _MAX - 1) + 1
         with self._lock:
-            selection = self._select(measurement, tags, None)
+            selection = self._selection(measurement, tags)
             if selection is None:
                 return None
-            table, series, names, columns = selection
             newest = None
-            for series_id in series:  # per series the primary key finds the newest row without a scan
-                raw = self._conn.execute(
-                    f"SELECT series_id, time_ns, {', '.join(columns)} FROM {table} WHERE series_id = ? "
-                    "ORDER BY time_ns DESC LIMIT 1", (series_id,)).fetchone()
-                if raw is not None and (newest is None or raw[1] > newest[1]):
-                    newest = raw
-        return None if newest is None else _row(series, names, newest)
+            for series_id, tags_of in selection.items():
+                found = self._newest_of(series_id, limit)
+                if found is not None and (newest is None or found[0] > newest[0]):
+                    newest = (found[0], tags_of, found[1])
+        return None if newest is None else {"time": ns_to_time(newest[0], IST), **newest[1], **newest[2]}
+
+    def series_tags(self, measurement: str, tag: str) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT t.value FROM series_tags t JOIN series s ON s.id = t.series_id "
+                "JOIN measurements m ON m.id = s.measurement_id WHERE m.name = ? AND t.name = ? ORDER BY t.value",
+                (measurement, tag)).fetchall()
+        return [value for (value,) in rows]
 
     def count(self, measurement: str) -> int:
         with self._lock:
-            row = self._conn.execute("SELECT id FROM measurements WHERE name = ?", (measurement,)).fetchone()
-            if row is None:
+            selection = self._selection(measurement, None)
+            if selection is None:
                 return 0
-            return self._conn.execute(f"SELECT count(*) FROM {_table(row[0])}").fetchone()[0]
+            ids = json.dumps(list(selection))
+            stored = self._conn.execute("SELECT coalesce(sum(n), 0) FROM chunks WHERE series_id IN "
+                                        "(SELECT value FROM json_each(?))", (ids,)).fetchone()[0]
+            buffered = self._conn.execute(
+                "SELECT o.series_id, o.time_ns, c.data IS NOT NULL FROM open_points o LEFT JOIN chunks c ON "
+                "c.series_id = o.series_id AND c.day = (o.time_ns + ?) / ? WHERE o.series_id IN "
+                "(SELECT value FROM json_each(?))", (IST_OFFSET_NS, DAY_NS, ids)).fetchall()
+            extra = sum(1 for _, _, overlaps in buffered if not overlaps)
+            extra += self._not_in_chunks([(series_id, moment) for series_id, moment, overlaps in buffered if overlaps])
+            extra += self._legacy().count(list(selection))
+        return stored + extra
 
     def measurements(self) -> list[str]:
         with self._lock:
-            return [name for (name,) in self._conn.execute("SELECT name FROM measurements ORDER BY name")]
+            rows = self._conn.execute("SELECT name FROM measurements m WHERE EXISTS (SELECT 1 FROM series s "
+                                      "WHERE s.measurement_id = m.id) ORDER BY name")
+            return [name for (name,) in rows]
 
-    def _select(self, measurement: str, tags: dict[str, str] | None, fields: list[str] | None):
+    def stats(self) -> dict[str, int]:
+        """Chunks, buffered points and file size (bytes): for the benchmark and the migrate command."""
+        with self._lock:
+            chunks_count = self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            buffered = self._conn.execute("SELECT count(*) FROM open_points").fetchone()[0]
+            pages = self._conn.execute("PRAGMA page_count").fetchone()[0]
+            size = self._conn.execute("PRAGMA page_size").fetchone()[0]
+        return {"chunks": chunks_count, "buffered": buffered, "bytes": pages * size}
+
+    # ------------------------------------------------------------------------------------------- read helpers
+    def _selection(self, measurement: str, tags: dict[str, str] | None) -> dict[int, dict[str, str]] | None:
+        """The series of `measurement` matching `tags`. Cached until a series is added (any process): series only
+        grow, so the newest series id tells whether the answer can have changed."""
+        newest = self._conn.execute("SELECT max(id) FROM series").fetchone()[0]
+        key = (measurement, tuple(sorted((name, str(value)) for name, value in (tags or {}).items())))
+        cached = self._selections.get(key)
+        if cached is not None and cached[0] == newest:
+            return cached[1]
+        found = self._select_series(measurement, key[1])
+        if len(self._selections) > 512:  # bounded: dashboards ask a few dozen distinct selections
+            self._selections.clear()
+        self._selections[key] = (newest, found)
+        return found
+
+    def _select_series(self, measurement: str, tags: tuple[tuple[str, str], ...]) -> dict[int, dict] | None:
         row = self._conn.execute("SELECT id FROM measurements WHERE name = ?", (measurement,)).fetchone()
         if row is None:
             return None
-        measurement_id = row[0]
-        series = self._matching_series(measurement_id, tags or {})
-        available = self._stored_columns(measurement_id)
-        names = [name for name in (fields or available) if name in available]
-        if not series or not names:
-            return None
-        return _table(measurement_id), series, names, [available[name] for name in names]
+        if not tags:
+            rows = self._conn.execute("SELECT id, tag_key FROM series WHERE measurement_id = ? ORDER BY id", (row[0],))
+        else:
+            # drive from the most selective tag (an expiry, a strike), check the others by primary key: the cost
+            # follows the answer, not the number of series history has accumulated
+            counts = [self._conn.execute("SELECT count(*) FROM series_tags WHERE name = ? AND value = ?",
+                                         pair).fetchone()[0] for pair in tags]
+            order = sorted(range(len(tags)), key=counts.__getitem__)
+            sql = ("SELECT s.id, s.tag_key FROM series_tags t JOIN series s ON s.id = t.series_id "
+                   "WHERE t.name = ? AND t.value = ? AND s.measurement_id = ?")
+            parameters: list[Any] = [*tags[order[0]], row[0]]
+            for position in order[1:]:
+                sql += (" AND EXISTS (SELECT 1 FROM series_tags o WHERE o.name = ? AND o.value = ? "
+                        "AND o.series_id = s.id)")
+                parameters += list(tags[position])
+            rows = self._conn.execute(sql + " ORDER BY s.id", parameters)
+        found = {series_id: dict(json.loads(tag_key)) for series_id, tag_key in rows}
+        return found or None
 
-    def _matching_series(self, measurement_id: int, tags: dict[str, str]) -> dict[int, dict[str, str]]:
-        sql = "SELECT id, tag_key FROM series WHERE measurement_id = ?"
-        parameters: list[Any] = [measurement_id]
-        for name, value in tags.items():
-            sql += " AND id IN (SELECT series_id FROM series_tags WHERE name = ? AND value = ?)"
-            parameters += [name, str(value)]
-        return {series_id: dict(json.loads(tag_key)) for series_id, tag_key in self._conn.execute(sql, parameters)}
+    def _read(self, measurement: str, tags, names, start_ns: int, end_ns: int):
+        """Per matching series (ordered by id): (tags, times, columns) of the points in [start, end). Chunks and
+        buffered rows of all the series come in one query each (a chain is ~100 series)."""
+        with self._lock:
+            selection = self._selection(measurement, tags)
+            if selection is None:
+                return []
+            ids = json.dumps(list(selection))
+            first_day = day_of(max(start_ns, _MIN + IST_OFFSET_NS))
+            last_day = day_of(min(end_ns, _MAX - IST_OFFSET_NS))
+            blobs: dict[int, list[bytes]] = {}
+            for series_id, blob in self._conn.execute(
+                    "SELECT series_id, data FROM chunks WHERE series_id IN (SELECT value FROM json_each(?)) AND "
+                    "day >= ? AND day <= ? AND last_ns >= ? AND first_ns < ? ORDER BY series_id, day",
+                    (ids, first_day, last_day, start_ns, end_ns)):
+                blobs.setdefault(series_id, []).append(blob)
+            buffered: dict[int, list[tuple[int, bytes]]] = {}
+            for series_id, moment, blob in self._conn.execute(
+                    "SELECT series_id, time_ns, data FROM open_points WHERE series_id IN (SELECT value FROM "
+                    "json_each(?)) AND time_ns >= ? AND time_ns < ? ORDER BY series_id, time_ns",
+                    (ids, start_ns, end_ns)):
+                buffered.setdefault(series_id, []).append((moment, blob))
+            legacy = self._legacy()
+            out = []
+            for series_id, tags_of in selection.items():
+                times, columns = self._series_points(series_id, names, start_ns, end_ns, legacy,
+                                                     blobs.get(series_id, ()), buffered.get(series_id, ()))
+                if len(times):
+                    out.append((tags_of, times, columns))
+        return out
 
-    def _stored_columns(self, measurement_id: int) -> dict[str, str]:
-        # read from the file, not the write cache: another process may have added fields
-        rows = self._conn.execute("SELECT name, column_name FROM field_columns WHERE measurement_id = ? "
-                                  "ORDER BY CAST(substr(column_name, 2) AS INTEGER)", (measurement_id,))
-        return dict(rows.fetchall())
+    def _series_points(self, series_id: int, names, start_ns: int, end_ns: int, legacy, blobs, buffered):
+        from op_trading.storage import chunks
+
+        import numpy as np
+
+        parts = []
+        old = legacy.rows(series_id, names, start_ns, end_ns) if legacy.present else None
+        if old:
+            parts.append(_buffer_part(old))
+        for blob in blobs:
+            times, columns = chunks.decode(blob, names)
+            parts.append(_clip(times, columns, start_ns, end_ns))
+        if buffered:
+            wanted = None if names is None else set(names)
+            parts.append(_buffer_part([(moment, {key: value for key, value in self._fields_of(blob).items()
+                                                 if wanted is None or key in wanted}) for moment, blob in buffered]))
+        if not parts:
+            return np.empty(0, np.int64), {}
+        times, columns = parts[0]
+        for more_times, more_columns in parts[1:]:
+            times, columns = merge_columns(times, columns, more_times, more_columns)
+        return times, columns
+
+    def _newest_of(self, series_id: int, limit: int) -> tuple[int, dict] | None:
+        """(time, fields) of the series' newest point before `limit` ns."""
+        from op_trading.storage import chunks
+
+        import numpy as np
+
+        best = None
+        row = self._conn.execute("SELECT time_ns, data FROM open_points WHERE series_id = ? AND time_ns < ? "
+                                 "ORDER BY time_ns DESC LIMIT 1", (series_id, limit)).fetchone()
+        if row is not None:
+            best = (row[0], self._fields_of(row[1]))
+        chunk = self._conn.execute("SELECT data FROM chunks WHERE series_id = ? AND first_ns < ? "
+                                   "ORDER BY day DESC LIMIT 1", (series_id, limit)).fetchone()
+        if chunk is not None:
+            times, columns = chunks.decode(chunk[0])
+            position = int(np.searchsorted(times, limit)) - 1
+            if position >= 0 and (best is None or times[position] > best[0]):
+                best = (int(times[position]), {name: values[position].item() if hasattr(values[position], "item")
+                                               else values[position] for name, (values, present) in columns.items()
+                                               if present[position]})
+        legacy = self._legacy().newest(series_id, limit)
+        if legacy is not None and (best is None or legacy[0] > best[0]):
+            best = legacy
+        return best
+
+    def _not_in_chunks(self, pairs: list[tuple[int, int]]) -> int:
+        from op_trading.storage import chunks
+
+        missing = 0
+        for series_id, moment in pairs:  # rare: points rewritten after their day was sealed
+            blob = self._conn.execute("SELECT data FROM chunks WHERE series_id = ? AND day = ?",
+                                      (series_id, day_of(moment))).fetchone()[0]
+            missing += int(moment not in set(chunks.decode(blob, [])[0].tolist()))
+        return missing
+
+    def _legacy(self):
+        from op_trading.storage.legacy import LegacyTables
+
+        return LegacyTables(self._conn)
 
 
-def _table(measurement_id: int) -> str:
-    return f"m{int(measurement_id)}"
+# ----------------------------------------------------------------------------------------------------- helpers
+def _ns(moment: datetime | None, default: int) -> int:
+    return default if moment is None else time_to_ns(moment)
 
 
-def _row(series: dict[int, dict[str, str]], names: list[str], raw: tuple) -> dict[str, Any] | None:
-    values = {name: value for name, value in zip(names, raw[2:]) if value is not None}
-    if not values:
-        return None
-    return {"time": ns_to_time(raw[1], IST), **series[raw[0]], **values}
+def _plain_fields(fields) -> dict:
+    plain = {}
+    for key, value in fields.items():
+        kind = type(value)
+        if kind is not float and kind is not int and kind is not str and kind is not bool:
+            value = value.item() if hasattr(value, "item") else value  # numpy scalars
+        plain[str(key)] = value
+    return plain
+
+
+def _buffer_part(rows: list[tuple[int, dict]]):
+    from op_trading.storage import chunks
+
+    import numpy as np
+
+    times = np.array([moment for moment, _ in rows], np.int64)
+    names = list(dict.fromkeys(name for _, values in rows for name in values))
+    return times, {name: chunks.column([values.get(name) for _, values in rows]) for name in names}
+
+
+def _clip(times, columns: dict, start_ns: int, end_ns: int):
+    if len(times) and times[0] >= start_ns and times[-1] < end_ns:
+        return times, columns
+    keep = (times >= start_ns) & (times < end_ns)
+    return times[keep], {name: (values[keep], present[keep]) for name, (values, present) in columns.items()}
+
+
+def merge_columns(times_a, columns_a: dict, times_b, columns_b: dict):
+    """Union of two sets of points by time; where both have a field at a time, b's value wins."""
+    import numpy as np
+
+    if len(times_a) == 0:
+        return times_b, columns_b
+    if len(times_b) == 0:
+        return times_a, columns_a
+    if times_a[-1] < times_b[0]:  # the usual case: b follows a
+        times = np.concatenate([times_a, times_b])
+        names = list(dict.fromkeys([*columns_a, *columns_b]))
+        return times, {name: _concat(columns_a.get(name), len(times_a), columns_b.get(name), len(times_b))
+                       for name in names}
+    times = np.union1d(times_a, times_b)
+    where_a, where_b = np.searchsorted(times, times_a), np.searchsorted(times, times_b)
+    columns = {}
+    for name in dict.fromkeys([*columns_a, *columns_b]):
+        values, present = _empty_like(columns_a.get(name), columns_b.get(name), len(times))
+        for where, source in ((where_a, columns_a.get(name)), (where_b, columns_b.get(name))):
+            if source is not None:
+                chosen = where[source[1]]
+                values[chosen] = source[0][source[1]]
+                present[chosen] = True
+        columns[name] = (values, present)
+    return times, columns
+
+
+def _empty_like(a, b, count: int):
+    import numpy as np
+
+    dtypes = {column[0].dtype for column in (a, b) if column is not None}
+    dtype = dtypes.pop() if len(dtypes) == 1 else object
+    values = np.zeros(count, dtype) if dtype != object else np.empty(count, object)
+    return values, np.zeros(count, bool)
+
+
+def _concat(a, count_a: int, b, count_b: int):
+    import numpy as np
+
+    a = a if a is not None else _absent(b, count_a)
+    b = b if b is not None else _absent(a, count_b)
+    values = (np.concatenate([a[0], b[0]]) if a[0].dtype == b[0].dtype
+              else np.concatenate([a[0].astype(object), b[0].astype(object)]))
+    return values, np.concatenate([a[1], b[1]])
+
+
+def _absent(like, count: int):
+    import numpy as np
+
+    dtype = like[0].dtype
+    values = np.zeros(count, dtype) if dtype != object else np.empty(count, object)
+    return values, np.zeros(count, bool)
+
+
+def _floats(column):
+    import numpy as np
+
+    values, present = column
+    if values.dtype == object:
+        values = np.array([value if isinstance(value, (int, float)) and not isinstance(value, bool) else np.nan
+                           for value in values.tolist()], np.float64)
+    out = values.astype(np.float64)
+    out[~present] = np.nan
+    return out
+
+
+_REDUCERS = {"mean": "nanmean", "min": "nanmin", "max": "nanmax", "sum": "nansum"}
+
+
+def _downsample(times, values: dict, step_ns: int, how: str):
+    import numpy as np
+
+    if how not in ("last", "first", "count", *_REDUCERS):
+        raise ValueError(f"how={how!r}: use last, first, mean, min, max, sum or count")
+    buckets = (times + IST_OFFSET_NS) // step_ns
+    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    bucket_times = buckets[starts] * step_ns - IST_OFFSET_NS
+    out = {}
+    for name, array in values.items():
+        if how in ("last", "first"):
+            out[name] = _pick_valid(array, starts, how)
+        elif how == "count":
+            out[name] = np.add.reduceat((~np.isnan(array)).astype(np.float64), starts)
+        else:
+            with np.errstate(all="ignore"):
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    reducer = getattr(np, _REDUCERS[how])
+                    out[name] = np.array([reducer(part) for part in np.split(array, starts[1:])])
+    return bucket_times, out
+
+
+def _pick_valid(array, starts, how: str):
+    """The last (first) non-missing value of each bucket."""
+    import numpy as np
+
+    index = np.arange(len(array))
+    valid = ~np.isnan(array)
+    if how == "last":
+        marker = np.where(valid, index, -1)
+        ends = np.r_[starts[1:], len(array)] - 1
+        best = np.maximum.accumulate(marker)[ends]
+        ok = best >= starts
+    else:
+        marker = np.where(valid, index, len(array))
+        best = np.minimum.accumulate(marker[::-1])[::-1][starts]
+        ends = np.r_[starts[1:], len(array)]
+        ok = best < ends
+    return np.where(ok, array[np.clip(best, 0, len(array) - 1)], np.nan)
