@@ -39,7 +39,10 @@ class CashFlows:
     rows: list[FlowRow] = field(default_factory=list)
 
 
-def cash_flows(q: Queries, timeframe: str, by: str = "index", buckets: int = 12) -> CashFlows:
+def cash_flows(q: Queries, timeframe: str, by: str = "index", buckets: int = 12,
+               since: datetime | None = None) -> CashFlows:
+    """The last `buckets` buckets up to the newest data; `since` reads less (a stream's poll asks only for the
+    buckets that can have changed since it last looked), never more."""
     enabled = [tf for tf in cf.TIMEFRAMES if tf in set(q.settings["CASH_FLOW_TIMEFRAMES"])]
     if timeframe not in cf.TIMEFRAMES:
         raise QueryError(f"unknown timeframe {timeframe!r}; one of {', '.join(cf.TIMEFRAMES)}")
@@ -54,6 +57,8 @@ def cash_flows(q: Queries, timeframe: str, by: str = "index", buckets: int = 12)
     first = cf.bucket_start(as_of, timeframe)
     for _ in range(buckets - 1):
         first = cf.bucket_start(first - timedelta(microseconds=1), timeframe)
+    if since is not None and since > first:
+        first = cf.bucket_start(since, timeframe)
     rows = q.rows(cf.MEASUREMENT, first, as_of, {"source": source}, ["inflow", "outflow", "unclassified"])
     sums = cf.aggregate(cf.flows_from_rows(rows), timeframe, by)
     return CashFlows(source, as_of, timeframe, by, enabled, result.panels, result.method, [
