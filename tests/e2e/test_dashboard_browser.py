@@ -106,3 +106,21 @@ def test_chain_page_switches_the_oi_change_window(running, browser):  # noqa: F8
     finally:
         watch.close()
     assert watch.errors == []
+
+
+def test_numbers_come_before_the_chart_library(running, browser):  # noqa: F811
+    """plotly.min.js is asked for only once the page's first API answer is in (first paint never waits for it),
+    with a versioned URL the browser may keep a year."""
+    watch = PageWatch(browser)
+    try:
+        open_page(watch, running.url + "/chain")
+        entries = watch.page.evaluate("""() => performance.getEntriesByType('resource').map(e => ({
+            name: e.name, start: e.startTime, end: e.responseEnd}))""")
+        assert watch.page.locator("head script[src*='plotly']").count() == 1  # added by app.js, not by the HTML
+    finally:
+        watch.close()
+    plotly = [entry for entry in entries if "plotly.min.js" in entry["name"]]
+    first_api = min((entry for entry in entries if "/api/v1/" in entry["name"]), key=lambda entry: entry["end"])
+    assert len(plotly) == 1 and "?v=" in plotly[0]["name"]
+    assert plotly[0]["start"] >= first_api["end"], (plotly, first_api)
+    assert watch.errors == []
