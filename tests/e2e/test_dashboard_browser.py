@@ -1,6 +1,7 @@
 """The web dashboard in a real headless Chromium against a service that collected from the simulator: every page
 renders its tables and charts with data points, the data source is shown, the live alerts feed updates over the
-WebSocket, and no page logs a console error. Screenshots go to test-artifacts/dashboard (TEST_ARTIFACTS_DIR; gitignored, never committed)."""
+WebSocket, and no page logs a console error. Screenshots go to test-artifacts/dashboard (TEST_ARTIFACTS_DIR;
+gitignored, never committed)."""
 
 from __future__ import annotations
 

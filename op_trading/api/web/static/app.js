@@ -73,7 +73,8 @@ function loadPlotly() {
 function draw(id, traces, layout = {}) {
   const base = { margin: { t: 36, r: 16, b: 40, l: 56 }, legend: { orientation: "h" }, font: { size: 12 } };
   const done = loadPlotly()
-    .then((Plotly) => Plotly.react($(id), traces, Object.assign(base, layout), { displaylogo: false, responsive: true }))
+    .then((Plotly) => Plotly.react($(id), traces, Object.assign(base, layout),
+      { displaylogo: false, responsive: true }))
     .catch((error) => status(error.message, true));
   drawing.push(done);
   return done;
