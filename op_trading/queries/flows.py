@@ -59,8 +59,29 @@ def cash_flows(q: Queries, timeframe: str, by: str = "index", buckets: int = 12,
         first = cf.bucket_start(first - timedelta(microseconds=1), timeframe)
     if since is not None and since > first:
         first = cf.bucket_start(since, timeframe)
-    rows = q.rows(cf.MEASUREMENT, first, as_of, {"source": source}, ["inflow", "outflow", "unclassified"])
-    sums = cf.aggregate(cf.flows_from_rows(rows), timeframe, by)
+    sums = summed(q, timeframe, by, first, as_of, source)
     return CashFlows(source, as_of, timeframe, by, enabled, result.panels, result.method, [
         FlowRow(b.start, b.group, b.inflow / CRORE, b.outflow / CRORE, b.net / CRORE, b.unclassified / CRORE,
                 b.pressure_pct) for b in sums])
+
+
+def summed(q: Queries, timeframe: str, by: str, first: datetime, as_of: datetime, source: str) -> list:
+    """Bucket sums from `first` to `as_of`: the tracker's rollup (`cash_flow_summary`, one row per bucket and group)
+    where it has rows, raw flows only before its first row (older data, or a build without the rollup). A week of
+    raw flows is hundreds of thousands of rows; the rollup is a few per bucket."""
+    summary = getattr(cf, "SUMMARY_MEASUREMENT", None)
+    if summary is None or by not in getattr(cf, "SUMMARY_GROUPS", ()):
+        return _raw(q, timeframe, by, first, as_of, source)
+    rows = q.rows(summary, first, as_of + timedelta(microseconds=1), {"timeframe": timeframe, "by": by,
+                                                                       "source": source})
+    if not rows:
+        return _raw(q, timeframe, by, first, as_of, source)
+    rolled = [bucket for _, bucket in cf.buckets_from_summary(rows)]
+    covered = min(bucket.start for bucket in rolled)
+    older = _raw(q, timeframe, by, first, covered, source) if covered > first else []
+    return sorted(older + rolled, key=lambda bucket: (bucket.start, bucket.group))
+
+
+def _raw(q: Queries, timeframe: str, by: str, start: datetime, end: datetime, source: str) -> list:
+    rows = q.rows(cf.MEASUREMENT, start, end, {"source": source}, ["inflow", "outflow", "unclassified"])
+    return cf.aggregate(cf.flows_from_rows(rows), timeframe, by)
