@@ -113,16 +113,6 @@ def _grouped(states: list[Mapping[str, Any]], label) -> str:
     return "; ".join(f"{value} {' '.join(names)}" for value, names in groups.items())
 
 
-def breadth_answer_table(breadth: Mapping[str, Any]) -> Table:
-    rows = tuple((m["index"], fmt_number(m.get("last_price")), fmt_pct(m.get("change_pct"), 2, signed=True),
-                  m.get("direction", MISSING)) for m in breadth.get("moves", ()))
-    caption = (f"{breadth.get('advances')} up, {breadth.get('declines')} down, {breadth.get('unchanged')} unchanged "
-               f"({breadth.get('label')}) · India VIX {fmt_number(breadth.get('vix'))} · volatility regime "
-               f"{breadth.get('regime')} ({breadth.get('regime_basis')})")
-    return Table("Index advance/decline (5 option indices vs previous close)", ("Index", "Last", "Chg %", "Move"),
-                 rows, caption)
-
-
 def flows_answer_table(flows: Mapping[str, Any]) -> Table:
     rows = tuple((_clock(r.get("start")), r["group"], fmt_number(r.get("buying_crore")),
                   fmt_number(r.get("selling_crore")), fmt_number(r.get("net_crore"), 2, signed=True),
