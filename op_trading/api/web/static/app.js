@@ -71,7 +71,9 @@ function loadPlotly() {
 }
 
 function draw(id, traces, layout = {}) {
-  const base = { margin: { t: 36, r: 16, b: 40, l: 56 }, legend: { orientation: "h" }, font: { size: 12 } };
+  // a right-hand axis needs room for its numbers (else they are clipped to "25.")
+  const base = { margin: { t: 36, r: layout.yaxis2 ? 64 : 16, b: 40, l: 56 }, legend: { orientation: "h" },
+    font: { size: 12 } };
   const done = loadPlotly()
     .then((Plotly) => Plotly.react($(id), traces, Object.assign(base, layout),
       { displaylogo: false, responsive: true }))
