@@ -258,11 +258,12 @@ async function participantsPage() {
     draw("positions-chart", data.categories.map((category) => {
       const rows = data.positions.filter((p) => p.category === category);
       return { type: "scatter", mode: "lines+markers", name: category, x: rows.map((p) => p.day), y: rows.map((p) => p[measure]) };
-    }), { title: { text: "Net index positions by participant (contracts): " + $("measure").selectedOptions[0].text } });
+    }), { title: { text: "Net index positions by participant (contracts): " + $("measure").selectedOptions[0].text },
+      xaxis: { type: "category" } });  // trading days only: no empty weekends
     draw("cash-chart", ["FII", "DII"].map((category) => {
       const rows = data.cash.filter((c) => c.category === category);
       return { type: "bar", name: category + " net cash", x: rows.map((c) => c.day), y: rows.map((c) => c.net_crore) };
-    }), { title: { text: "FII / DII cash, net ₹ crore" } });
+    }), { title: { text: "FII / DII cash, net ₹ crore" }, xaxis: { type: "category" } });
     fillTable("positions", data.positions.slice().reverse(), (p) => [[p.day, "text"], [p.category, "text"], [num(p.fut_net, 0, true)],
       [num(p.fut_net_change, 0, true)], [num(p.call_net, 0, true)], [num(p.put_net, 0, true)], [pct(p.fut_long_pct)], [p.sentiment, "text"]]);
     if (!data.positions.length) status("No participant files imported yet (Production > Participant analysis).");
