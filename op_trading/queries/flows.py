@@ -69,10 +69,13 @@ def summed(q: Queries, timeframe: str, by: str, first: datetime, as_of: datetime
     """Bucket sums from `first` to `as_of`: the tracker's rollup (`cash_flow_summary`, one row per bucket and group)
     where it has rows, raw flows only before its first row (older data, or a build without the rollup). A week of
     raw flows is hundreds of thousands of rows; the rollup is a few per bucket."""
-    summary = getattr(cf, "SUMMARY_MEASUREMENT", None)
-    if summary is None or by not in getattr(cf, "SUMMARY_GROUPS", ()):
+    try:
+        from op_trading.analytics.cashflow import SUMMARY_GROUPS, SUMMARY_MEASUREMENT
+    except ImportError:  # a build whose tracker keeps no rollup
         return _raw(q, timeframe, by, first, as_of, source)
-    rows = q.rows(summary, first, as_of + timedelta(microseconds=1), {"timeframe": timeframe, "by": by,
+    if by not in SUMMARY_GROUPS:
+        return _raw(q, timeframe, by, first, as_of, source)
+    rows = q.rows(SUMMARY_MEASUREMENT, first, as_of + timedelta(microseconds=1), {"timeframe": timeframe, "by": by,
                                                                        "source": source})
     if not rows:
         return _raw(q, timeframe, by, first, as_of, source)
