@@ -62,6 +62,11 @@ def create_app(ctx: ApiContext):
 
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET"],
                            allow_headers=["Authorization", "X-API-Token"])
+    # gzip answers over 1 kB (API JSON, app.js, plotly.min.js: 3.5 MB -> ~1 MB); added before the guard so a
+    # refused request is refused before any compression work
+    from starlette.middleware.gzip import GZipMiddleware
+
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.add_middleware(GuardMiddleware, token=ctx.settings["API_TOKEN"],
                        rate_per_minute=ctx.settings["API_RATE_LIMIT_PER_MINUTE"])
     return app

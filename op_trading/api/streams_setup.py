@@ -10,7 +10,6 @@ from fastapi import WebSocket
 from fastapi.encoders import jsonable_encoder
 
 from op_trading.api.streams import STREAMS, Hub
-from op_trading.queries import alerts as alert_queries
 
 RECENT_ALERTS = 20
 SEEN_KEPT = 2000
@@ -47,7 +46,7 @@ def changes(ctx, state: dict) -> dict[str, list]:
         if not first:
             found["cycles"] = [_message("cycles", "update", q.overview())]
             found["cash-flows"] = [_message("cash-flows", "update", q.cash_flows(_timeframe(ctx), "index", 1))]
-    recent = alert_queries.alerts(q, 100, 24).items
+    recent = q.alerts_last_hour(100).items  # polled every second: a bounded window, not the day's history
     seen = state.setdefault("seen", set())
     new = [item for item in reversed(recent) if (item.time, item.type, item.subject) not in seen]
     if new and state.get("alerts_primed"):

@@ -151,10 +151,10 @@ class Queries:
 
         return daily(self, index_for(index), bucket, fields, days)
 
-    def cash_flows(self, timeframe: str, by: str = "index", buckets: int = 12):
+    def cash_flows(self, timeframe: str, by: str = "index", buckets: int = 12, since: datetime | None = None):
         from op_trading.queries.flows import cash_flows
 
-        return cash_flows(self, timeframe, by, buckets)
+        return cash_flows(self, timeframe, by, buckets, since)
 
     def participants(self, days: int = 20):
         from op_trading.queries.participants import participants
@@ -165,6 +165,12 @@ class Queries:
         from op_trading.queries.alerts import alerts
 
         return alerts(self, limit, hours)
+
+    def alerts_last_hour(self, limit: int = 100, after: datetime | None = None):
+        """The live feed's poll (every second): one hour of alerts at most, never the whole day or history."""
+        from op_trading.queries.alerts import alerts
+
+        return alerts(self, limit, 1, after)
 
     def premarket(self):
         from op_trading.queries.alerts import premarket

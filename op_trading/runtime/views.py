@@ -75,29 +75,42 @@ def _clock(value: Any) -> str:
     return str(value)[11:16] if value else MISSING
 
 
-def state_overview_table(overview: Mapping[str, Any]) -> Table:
-    """The overview answer (`/api/v1/overview`): whole-chain PCR and max pain, straddle vs its weekday average."""
+def state_overview_table(overview: Mapping[str, Any], breadth: Mapping[str, Any] | None = None) -> Table:
+    """The overview answer (`/api/v1/overview`): whole-chain PCR and max pain, straddle vs its weekday average.
+
+    Eight columns fit 80 with the widest values (MIDCPNIFTY, 85,831.78, 1,100.50): the nearest expiry per index
+    and the chain snapshot times go to the caption, grouped, rather than two more columns that would fold numbers.
+    """
+    states = list(overview.get("indices", ()))
     rows = tuple((s["index"], fmt_number(s.get("spot")), fmt_pct(s.get("change_pct"), 2, signed=True),
-                  BUCKET_SHORT.get(s.get("bucket") or "", MISSING), fmt_number(s.get("straddle")),
-                  fmt_pct(s.get("straddle_vs_avg_pct"), 0, signed=True), fmt_number(s.get("pcr_oi_chain")),
-                  fmt_number(s.get("max_pain"), 0), fmt_vol_points(s.get("atm_iv")), _clock(s.get("chain_as_of")))
-                 for s in overview.get("indices", ()))
+                  fmt_number(s.get("straddle")), fmt_pct(s.get("straddle_vs_avg_pct"), 0, signed=True),
+                  fmt_number(s.get("pcr_oi_chain")), fmt_number(s.get("max_pain"), 0),
+                  fmt_vol_points(s.get("atm_iv"))) for s in states)
     source = overview.get("source")
-    caption = (f"source {source}{' [MOCK DATA]' if source == 'mock' else ''} · {overview.get('market_note', '')} · "
-               "PCR OI over the whole chain snapshot; vs avg = straddle vs same weekday and time; chain metrics as of "
-               "the time shown")
-    return Table("Index overview", ("Index", "Spot", "Chg %", "Expiry", "CE+PE", "vs avg", "PCR OI", "Max pain",
-                                    "ATM IV", "Chain"), rows, caption)
-
-
-def breadth_answer_table(breadth: Mapping[str, Any]) -> Table:
-    rows = tuple((m["index"], fmt_number(m.get("last_price")), fmt_pct(m.get("change_pct"), 2, signed=True),
-                  m.get("direction", MISSING)) for m in breadth.get("moves", ()))
-    caption = (f"{breadth.get('advances')} up, {breadth.get('declines')} down, {breadth.get('unchanged')} unchanged "
-               f"({breadth.get('label')}) · India VIX {fmt_number(breadth.get('vix'))} · volatility regime "
-               f"{breadth.get('regime')} ({breadth.get('regime_basis')})")
-    return Table("Index advance/decline (5 option indices vs previous close)", ("Index", "Last", "Chg %", "Move"),
+    caption = (f"source {source}{' [MOCK DATA]' if source == 'mock' else ''} · {_breadth_line(breadth)}"
+               f"nearest expiry: {_grouped(states, lambda s: BUCKET_SHORT.get(s.get('bucket') or '', MISSING))} · "
+               f"chain snapshot {_grouped(states, lambda s: _clock(s.get('chain_as_of')))} IST · "
+               "CE+PE = ATM straddle, vs avg = vs same weekday and time; PCR OI over the whole chain; IV in vol points")
+    return Table("Index overview", ("Index", "Spot", "Chg %", "CE+PE", "vs avg", "PCR OI", "Max pain", "ATM IV"),
                  rows, caption)
+
+
+def _breadth_line(breadth: Mapping[str, Any] | None) -> str:
+    """Advance/decline of the five option indices (not market breadth) and the volatility regime, as one line."""
+    if not breadth:
+        return ""
+    return (f"the 5 option indices: {breadth.get('advances')} up, {breadth.get('declines')} down "
+            f"({breadth.get('label')}) · India VIX {fmt_number(breadth.get('vix'))}, regime {breadth.get('regime')} · ")
+
+
+def _grouped(states: list[Mapping[str, Any]], label) -> str:
+    """One value for all indices ("09:50"), else each value with its indices ("week NIFTY SENSEX; month ...")."""
+    groups: dict[str, list[str]] = {}
+    for state in states:
+        groups.setdefault(str(label(state)), []).append(str(state["index"]))
+    if len(groups) <= 1:
+        return next(iter(groups), MISSING)
+    return "; ".join(f"{value} {' '.join(names)}" for value, names in groups.items())
 
 
 def flows_answer_table(flows: Mapping[str, Any]) -> Table:
@@ -125,8 +138,9 @@ def alerts_answer_table(alerts: Mapping[str, Any], limit: int = 15) -> Table:
 
 
 ATTACHED_PANELS = {
-    "overview": (("/api/v1/overview", state_overview_table), ("/api/v1/analytics/market-breadth",
-                                                               breadth_answer_table)),
+    # one table: the advance/decline of the five indices goes in its caption (a second table of the same five
+    # spots and changes would push the view past 24 lines)
+    "overview": (("/api/v1/overview", lambda overview, breadth: state_overview_table(overview, breadth)),),
     "flows": (("/api/v1/analytics/cash-flows?timeframe={timeframe}&buckets=3", flows_answer_table),),
     "positions": (("/api/v1/positions/monitor", positions_answer_table),),
     "alerts": (("/api/v1/alerts?limit=15", alerts_answer_table),),
@@ -145,15 +159,16 @@ def attached_view(ctx, view: str, timeframe: str | None = None) -> Outcome | Non
     def frame() -> Outcome:
         try:
             overview = fetch(url, "/api/v1/overview", ctx.settings)
-            tables = tuple(make(overview if path == "/api/v1/overview" else
-                                fetch(url, path.format(timeframe=timeframe or "5m"), ctx.settings))
+            breadth = fetch(url, "/api/v1/analytics/market-breadth", ctx.settings) if view == "overview" else None
+            tables = tuple(make(overview, breadth) if path == "/api/v1/overview" else
+                           make(fetch(url, path.format(timeframe=timeframe or "5m"), ctx.settings))
                            for path, make in ATTACHED_PANELS[view])
         except ApiUnavailable as error:
             last.append(failed(str(error)))
             return last[-1]
         note = overview.get("market_note", "")
-        last.append(ok(f"attached to the running service at {url} (no second collector) · data as of "
-                       f"{str(overview.get('as_of'))[:16].replace('T', ' ')} · {note}", tables=tables))
+        last.append(ok(f"attached to the service at {url} · data as of "
+                       f"{str(overview.get('as_of'))[11:16]} · {note}", tables=tables))
         return last[-1]
 
     interrupted = ctx.ui.live(frame, ctx.settings["ANALYTICS_REFRESH_SECONDS"],
@@ -163,13 +178,15 @@ def attached_view(ctx, view: str, timeframe: str | None = None) -> Outcome | Non
     return Outcome(result.status, f"{view} view: {result.message}", result.checks, result.tables, code)
 
 
-def closed_market_tables(settings) -> tuple[str, tuple[Table, ...]]:
+def closed_market_tables(settings, now: datetime | None = None) -> tuple[str, tuple[Table, ...]]:
     """Outside market hours: a line saying so and the last session's overview from the store."""
     import dataclasses
 
     from op_trading.queries.base import Queries
 
     queries = Queries.open(settings)
+    if now is not None:
+        queries.clock = lambda: now
     try:
         overview = dataclasses.asdict(queries.overview())
     finally:
@@ -179,11 +196,11 @@ def closed_market_tables(settings) -> tuple[str, tuple[Table, ...]]:
     return overview["market_note"], (state_overview_table(overview),)
 
 
-def market_closed_note(settings) -> tuple[str, tuple[Table, ...]] | None:
+def market_closed_note(settings, now: datetime | None = None) -> tuple[str, tuple[Table, ...]] | None:
     """For a live view about to start its own collector: None while the market is open (or the source is the
     simulator, which keeps its own clock); else the line saying it is closed and the last session's tables."""
     from op_trading.market.calendar import is_market_open
 
-    if settings["DATA_SOURCE_MODE"] != "live" or is_market_open():
+    if settings["DATA_SOURCE_MODE"] != "live" or is_market_open(now):
         return None
-    return closed_market_tables(settings)
+    return closed_market_tables(settings, now)

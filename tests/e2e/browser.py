@@ -3,6 +3,7 @@ with their console errors collected."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,17 @@ def chromium_path() -> str:
     if not path:
         service_missing("Chromium (Debian package chromium)")
     return path
+
+
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # gitignored
+
+
+def artefact_dir(name: str) -> Path:
+    """Where screenshots are kept after the run (CI uploads it): TEST_ARTIFACTS_DIR or ./test-artifacts, per
+    test module; never committed (.gitignore)."""
+    folder = Path(os.environ.get("TEST_ARTIFACTS_DIR") or ARTEFACTS) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="module")

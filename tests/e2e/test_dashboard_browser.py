@@ -1,6 +1,7 @@
 """The web dashboard in a real headless Chromium against a service that collected from the simulator: every page
 renders its tables and charts with data points, the data source is shown, the live alerts feed updates over the
-WebSocket, and no page logs a console error. Screenshots go to the test's tmp folder (never committed)."""
+WebSocket, and no page logs a console error. Screenshots go to test-artifacts/dashboard (TEST_ARTIFACTS_DIR;
+gitignored, never committed)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 
 import pytest
 
-from tests.e2e.browser import PageWatch, browser  # noqa: F401 (fixture)
+from tests.e2e.browser import PageWatch, artefact_dir, browser  # noqa: F401 (fixture)
 from tests.fixtures_api import import_mock_participants, raise_alert, start_service
 
 PAGES = {"/": "overview", "/chain": "chain", "/charts": "charts", "/volatility": "volatility",
@@ -32,7 +33,7 @@ def open_page(watch: PageWatch, url: str) -> None:
 
 
 @pytest.mark.parametrize("path", list(PAGES))
-def test_page_renders_with_data_and_no_console_error(running, browser, path, tmp_path):  # noqa: F811
+def test_page_renders_with_data_and_no_console_error(running, browser, path):  # noqa: F811
     watch = PageWatch(browser)
     try:
         open_page(watch, running.url + path)
@@ -46,13 +47,13 @@ def test_page_renders_with_data_and_no_console_error(running, browser, path, tmp
             rows = page.locator("#chain tbody tr")
             assert rows.count() == 17  # strikes=10 each side, capped by CHAIN_STRIKE_WINDOW=8
             assert page.locator("#chain tbody tr.atm").count() == 1 and page.locator("td.itm").count() > 0
-        page.screenshot(path=str(tmp_path / f"{PAGES[path]}.png"), full_page=True)
+        page.screenshot(path=str(artefact_dir("dashboard") / f"{PAGES[path]}.png"), full_page=True)
     finally:
         watch.close()
     assert watch.errors == []
 
 
-def test_live_alerts_feed_updates_over_the_websocket(running, browser, tmp_path):  # noqa: F811
+def test_live_alerts_feed_updates_over_the_websocket(running, browser):  # noqa: F811
     watch = PageWatch(browser)
     try:
         open_page(watch, running.url + "/alerts")
@@ -65,7 +66,7 @@ def test_live_alerts_feed_updates_over_the_websocket(running, browser, tmp_path)
         first = page.locator("#alerts-feed li").first
         assert "browser feed check: <b>not markup</b>" in first.inner_text()  # shown as text, never as HTML
         assert page.locator("#alerts-feed li b").count() == 0
-        page.screenshot(path=str(tmp_path / "alerts-live.png"))
+        page.screenshot(path=str(artefact_dir("dashboard") / "alerts-live.png"))
     finally:
         watch.close()
     assert watch.errors == []
@@ -105,4 +106,22 @@ def test_chain_page_switches_the_oi_change_window(running, browser):  # noqa: F8
         assert "15 min" in title
     finally:
         watch.close()
+    assert watch.errors == []
+
+
+def test_numbers_come_before_the_chart_library(running, browser):  # noqa: F811
+    """plotly.min.js is asked for only once the page's first API answer is in (first paint never waits for it),
+    with a versioned URL the browser may keep a year."""
+    watch = PageWatch(browser)
+    try:
+        open_page(watch, running.url + "/chain")
+        entries = watch.page.evaluate("""() => performance.getEntriesByType('resource').map(e => ({
+            name: e.name, start: e.startTime, end: e.responseEnd}))""")
+        assert watch.page.locator("head script[src*='plotly']").count() == 1  # added by app.js, not by the HTML
+    finally:
+        watch.close()
+    plotly = [entry for entry in entries if "plotly.min.js" in entry["name"]]
+    first_api = min((entry for entry in entries if "/api/v1/" in entry["name"]), key=lambda entry: entry["end"])
+    assert len(plotly) == 1 and "?v=" in plotly[0]["name"]
+    assert plotly[0]["start"] >= first_api["end"], (plotly, first_api)
     assert watch.errors == []

@@ -149,6 +149,34 @@ def test_plotly_is_served_from_the_installed_package(running):
     assert len(body) == len(plotly_js().read_text(encoding="utf-8"))
 
 
+def raw_get(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as response:
+        return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+
+
+def test_assets_are_versioned_long_cached_and_gzipped(running):
+    import gzip
+    import re
+
+    from op_trading.api.dashboard import WEB, plotly_js
+
+    page = get(running.url + "/chain")[2]
+    urls = re.findall(r'(?:href|src|data-plotly)="(/static/[^"]+)"', page)
+    assert len(urls) == 3 and all("?v=" in url for url in urls), urls
+    for url in urls:
+        code, headers, body = raw_get(running.url + url, {"Accept-Encoding": "gzip"})
+        assert code == 200 and "immutable" in headers["cache-control"], (url, headers)
+        assert headers.get("content-encoding") == "gzip"
+        name = url.split("?")[0].rsplit("/", 1)[1]
+        original = plotly_js() if name == "plotly.min.js" else WEB / "static" / name
+        assert gzip.decompress(body) == original.read_bytes() and len(body) < len(original.read_bytes()) / 2
+    stale = raw_get(running.url + urls[0].split("?")[0] + "?v=old")[1]
+    assert "immutable" not in stale["cache-control"]  # a URL of another release is not pinned for a year
+    code, headers, body = raw_get(running.url + "/api/v1/options/NIFTY?strikes=10", {"Accept-Encoding": "gzip"})
+    assert headers.get("content-encoding") == "gzip" and json.loads(gzip.decompress(body))["source"] == "mock"
+    assert "data-plotly=\"\"" in get(running.url + "/")[2]  # a page without charts never loads plotly
+
+
 def test_websocket_sends_the_latest_state_at_once(running):
     from websockets.sync.client import connect
 

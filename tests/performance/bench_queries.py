@@ -26,6 +26,7 @@ QUERIES: dict[str, Callable[[Any], Any]] = {
     "volatility": lambda q: q.volatility(),
     "positions": lambda q: q.positions(),
     "alerts 24h": lambda q: q.alerts(50, 24),
+    "alerts last hour": lambda q: q.alerts_last_hour(100),
     "premarket": lambda q: q.premarket(),
 }
 

@@ -53,10 +53,33 @@ function fillTable(id, rows, columns) {
   }
 }
 
+// plotly.min.js is large: it is loaded once, after the page's numbers are on screen (first paint never waits for it).
+let plotlyLoading = null;
+const drawing = [];
+function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotlyLoading) {
+    plotlyLoading = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = document.body.dataset.plotly;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => reject(new Error("chart library not loaded (plotly.min.js)"));
+      document.head.appendChild(script);
+    });
+  }
+  return plotlyLoading;
+}
+
 function draw(id, traces, layout = {}) {
-  if (!window.Plotly) { status("chart library not loaded (plotly.min.js)", true); return; }
-  const base = { margin: { t: 36, r: 16, b: 40, l: 56 }, legend: { orientation: "h" }, font: { size: 12 } };
-  window.Plotly.react($(id), traces, Object.assign(base, layout), { displaylogo: false, responsive: true });
+  // a right-hand axis needs room for its numbers (else they are clipped to "25.")
+  const base = { margin: { t: 36, r: layout.yaxis2 ? 64 : 16, b: 40, l: 56 }, legend: { orientation: "h" },
+    font: { size: 12 } };
+  const done = loadPlotly()
+    .then((Plotly) => Plotly.react($(id), traces, Object.assign(base, layout),
+      { displaylogo: false, responsive: true }))
+    .catch((error) => status(error.message, true));
+  drawing.push(done);
+  return done;
 }
 
 function fillSelect(id, values, selected) {
@@ -235,11 +258,12 @@ async function participantsPage() {
     draw("positions-chart", data.categories.map((category) => {
       const rows = data.positions.filter((p) => p.category === category);
       return { type: "scatter", mode: "lines+markers", name: category, x: rows.map((p) => p.day), y: rows.map((p) => p[measure]) };
-    }), { title: { text: "Net index positions by participant (contracts): " + $("measure").selectedOptions[0].text } });
+    }), { title: { text: "Net index positions by participant (contracts): " + $("measure").selectedOptions[0].text },
+      xaxis: { type: "category" } });  // trading days only: no empty weekends
     draw("cash-chart", ["FII", "DII"].map((category) => {
       const rows = data.cash.filter((c) => c.category === category);
       return { type: "bar", name: category + " net cash", x: rows.map((c) => c.day), y: rows.map((c) => c.net_crore) };
-    }), { title: { text: "FII / DII cash, net ₹ crore" } });
+    }), { title: { text: "FII / DII cash, net ₹ crore" }, xaxis: { type: "category" } });
     fillTable("positions", data.positions.slice().reverse(), (p) => [[p.day, "text"], [p.category, "text"], [num(p.fut_net, 0, true)],
       [num(p.fut_net_change, 0, true)], [num(p.call_net, 0, true)], [num(p.put_net, 0, true)], [pct(p.fut_long_pct)], [p.sentiment, "text"]]);
     if (!data.positions.length) status("No participant files imported yet (Production > Participant analysis).");
@@ -285,6 +309,7 @@ const PAGES = { overview: overviewPage, chain: chainPage, charts: chartsPage, vo
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
   for (const link of document.querySelectorAll("nav a")) if (link.dataset.nav === page) link.className = "current";
-  PAGES[page]().then(() => { document.body.dataset.ready = "1"; })
+  // ready once the numbers are shown and every chart asked for is drawn (tests and the benchmark wait for it)
+  PAGES[page]().then(() => Promise.all(drawing)).then(() => { document.body.dataset.ready = "1"; })
     .catch((error) => { status(error.message, true); document.body.dataset.ready = "error"; });
 });
