@@ -178,3 +178,11 @@ def sim_collector(sandbox, settings=None, persistent_cache: bool = False):
     feed = Feed("mock", sim_kite(sandbox), LoopClock(sandbox.clock.now, sandbox.clock.speed),
                 persistent_cache=persistent_cache)
     return build_collector(settings or sim_settings(), feed), feed
+
+
+def quote_requests(sandbox, *feeds) -> int:
+    """The simulator's count of /quote requests less the retries the feeds' clients sent: on a loaded machine a
+    request can time out and be asked again, which is the retry policy working, not an extra quote call."""
+    from op_trading.kite.client import call_stats
+
+    return sandbox.count("GET /quote") - sum(call_stats(feed.kite).retries for feed in feeds)

@@ -15,7 +15,7 @@ from op_trading.collectors.records import LEG_KEYS, OVERVIEW_KEYS
 from op_trading.market.calendar import to_ist
 from op_trading.market.indices import BY_KEY, OPTION_INDICES
 from op_trading.storage.schema import points_from_records
-from tests.fixtures_collect import sim_collector, start_simulator
+from tests.fixtures_collect import quote_requests, sim_collector, start_simulator
 
 LABEL_TO_INDEX = {index.label: index for index in OPTION_INDICES}
 
@@ -35,12 +35,12 @@ def expiries_by_bucket(collector, sandbox):
 
 def test_cycles_cost_one_quote_call_after_the_first_and_records_have_the_right_shape(expiry_day_sim):
     sandbox = expiry_day_sim
-    collector, _ = sim_collector(sandbox)
+    collector, feed = sim_collector(sandbox)
     first = collector.run_cycle()
-    assert sandbox.count("GET /quote") == 2  # first run ever: spots first, then the legs
+    assert quote_requests(sandbox, feed) == 2  # first run ever: spots first, then the legs
     assert sandbox.count("GET /instruments/{exchange}") == 4 == first.stats.instrument_calls  # NFO BFO NSE BSE
     second = collector.run_cycle()
-    assert sandbox.count("GET /quote") == 3 and second.stats.quote_calls == 1
+    assert quote_requests(sandbox, feed) == 3 and second.stats.quote_calls == 1
     assert sandbox.count("GET /instruments/{exchange}") == 4 and second.stats.instrument_calls == 0
     assert sandbox.count("GET /quote", 429) == 0
     assert second.stats.instruments_requested <= 500 and second.stats.instruments_missing == 0
@@ -132,11 +132,12 @@ def test_atm_is_the_listed_strike_nearest_the_spot(expiry_day_sim):
 
 
 def test_baselines_and_spot_hints_survive_a_restart(expiry_day_sim, tmp_path):
-    first = sim_collector(expiry_day_sim)[0].run_cycle()
-    restarted, _ = sim_collector(expiry_day_sim)
-    before = expiry_day_sim.count("GET /quote")
+    first_collector, first_feed = sim_collector(expiry_day_sim)
+    first = first_collector.run_cycle()
+    restarted, feed = sim_collector(expiry_day_sim)
+    before = quote_requests(expiry_day_sim, first_feed)
     again = restarted.run_cycle()
-    assert expiry_day_sim.count("GET /quote") == before + 1  # no spots-first call after a restart
+    assert quote_requests(expiry_day_sim, first_feed, feed) == before + 1  # no spots-first call after a restart
     opens = {leg["tradingsymbol"]: leg["oi_open"] for leg in first.legs}
     for leg in again.legs:
         if leg["tradingsymbol"] in opens:
