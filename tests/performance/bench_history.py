@@ -11,7 +11,8 @@ WITHOUT ROWID, and DuckDB when the `duckdb` package is installed (`pip install d
 Queries (median of 5 runs, milliseconds):
 - straddle:  NIFTY this-week straddle (index_overview THIS_WEEK_TP) over the last 20 trading days, today's curve
              against the same weekday's average at each time of day;
-- pcr_day:   PCR (OI) and max pain at every chain snapshot of the last day (option_chain, nearest NIFTY expiry);
+- pcr_day:   PCR (OI) and max pain at every chain snapshot of the last day (option_chain, nearest NIFTY expiry;
+             computed by op_trading.analytics.chain, as the chain analyzer does);
 - oi_change: OI change by strike over the last 60 minutes (latest snapshot against the one 60 minutes before).
 Restart and per-cycle analytics come from tests/performance/history_analytics.py when present (helper "analytics").
 The last line is the summary: `history N days: restart S s, analytics median M ms max X ms, store B MiB/day,
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from op_trading.analytics import chain as chain_math  # noqa: E402
 from op_trading.storage.chains import ChainStore  # noqa: E402
 from op_trading.storage.embedded import EmbeddedStore  # noqa: E402
 from op_trading.storage.legacy import LegacyStore  # noqa: E402
@@ -82,25 +84,18 @@ def _weekday_average(times, values, end: datetime):
 def q_pcr_day(store, end: datetime, chunked: bool) -> int:
     start = end.replace(hour=9, minute=0)
     tags = {"index": "NIFTY", "expiration": _nearest_expiry(end)}
-    cells: dict[int, dict[tuple[float, str], float]] = {}
+    snapshots: dict[int, list[dict]] = {}
     if chunked:
         for data in store.series("option_chain", "oi", tags, start, end + timedelta(seconds=1)):
-            key = (float(data.tags["strike"]), data.tags["option_type"])
+            strike, side = float(data.tags["strike"]), data.tags["option_type"]
             for moment, oi in zip(data.times.tolist(), data.values["oi"].tolist()):
-                cells.setdefault(moment, {})[key] = oi
+                snapshots.setdefault(moment, []).append({"strike": strike, "option_type": side, "oi": oi})
     else:
         for row in store.query("option_chain", start, end + timedelta(seconds=1), tags, ["oi"]):
-            cells.setdefault(time_to_ns(row["time"]), {})[(float(row["strike"]), row["option_type"])] = row["oi"]
-    return len([_pcr_and_max_pain(chain) for chain in cells.values()])
-
-
-def _pcr_and_max_pain(chain: dict[tuple[float, str], float]) -> tuple[float, float]:
-    strikes = np.array(sorted({strike for strike, _ in chain}))
-    calls = np.array([chain.get((strike, "CE"), 0.0) for strike in strikes])
-    puts = np.array([chain.get((strike, "PE"), 0.0) for strike in strikes])
-    pain = [(np.maximum(expiry - strikes, 0) * calls + np.maximum(strikes - expiry, 0) * puts).sum()
-            for expiry in strikes]
-    return puts.sum() / max(calls.sum(), 1.0), float(strikes[int(np.argmin(pain))])
+            snapshots.setdefault(time_to_ns(row["time"]), []).append(
+                {"strike": float(row["strike"]), "option_type": row["option_type"], "oi": row["oi"]})
+    # the product's own PCR and max pain (op_trading.analytics.chain), as the chain analyzer computes them
+    return len([(chain_math.pcr(options), chain_math.max_pain(options)) for options in snapshots.values()])
 
 
 def q_oi_change(store, end: datetime, chunked: bool) -> int:
@@ -206,13 +201,14 @@ def _layout_straddle(layout, end: datetime) -> int:
 
 
 def _layout_pcr_day(layout, end: datetime) -> int:
-    cells: dict[int, dict] = {}
+    snapshots: dict[int, list[dict]] = {}
     for series_id, moment, oi in layout.values("option_chain", "oi", {"index": "NIFTY",
                                                "expiration": _nearest_expiry(end)},
                                                time_to_ns(end.replace(hour=9, minute=0)), time_to_ns(end) + 1):
         tags = layout.tags[series_id]
-        cells.setdefault(moment, {})[(float(tags["strike"]), tags["option_type"])] = oi
-    return len([_pcr_and_max_pain(chain) for chain in cells.values()])
+        snapshots.setdefault(moment, []).append({"strike": float(tags["strike"]),
+                                                 "option_type": tags["option_type"], "oi": oi})
+    return len([(chain_math.pcr(options), chain_math.max_pain(options)) for options in snapshots.values()])
 
 
 def analytics_figures(data_dir: Path, end: datetime) -> tuple[float | None, list[float]]:
