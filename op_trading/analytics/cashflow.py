@@ -151,8 +151,11 @@ def bucket_start(moment: datetime, timeframe: str) -> datetime:
 
 
 def _group_of(flow: Flow, by: str) -> str:
-    return {"all": "all", "index": flow.index, "sector": sector_of(flow.index),
-            "instrument": flow.instrument}[by]
+    if by == "index":
+        return flow.index
+    if by == "instrument":
+        return flow.instrument
+    return sector_of(flow.index) if by == "sector" else "all"
 
 
 def aggregate(flows: Iterable[Flow], timeframe: str, by: str = "index") -> list[FlowBucket]:
@@ -161,12 +164,17 @@ def aggregate(flows: Iterable[Flow], timeframe: str, by: str = "index") -> list[
         raise ValueError(f"unknown timeframe {timeframe!r}; use one of {', '.join(TIMEFRAMES)}")
     if by not in GROUPS:
         raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPS)}")
+    return _sum_flows(flows, by, timeframe, lambda moment: bucket_start(moment, timeframe))
+
+
+def _sum_flows(flows: Iterable[Flow], by: str, timeframe: str, start_of) -> list[FlowBucket]:
+    """Flows summed per (start_of(time), group), oldest first."""
     sums: dict[tuple[datetime, str], list] = {}
-    starts: dict[datetime, datetime] = {}  # a cycle's flows share their time: one bucket_start per distinct time
+    starts: dict[datetime, datetime] = {}  # a cycle's flows share their time: one start_of per distinct time
     for flow in flows:
         start = starts.get(flow.time)
         if start is None:
-            start = starts[flow.time] = bucket_start(flow.time, timeframe)
+            start = starts[flow.time] = start_of(flow.time)
         entry = sums.setdefault((start, _group_of(flow, by)), [0.0, 0.0, 0.0, 0, set()])
         entry[0] += flow.inflow
         entry[1] += flow.outflow
@@ -206,7 +214,8 @@ def flows_table(buckets: Iterable[FlowBucket], timeframe: str, panels: Iterable[
 
 
 def _plus(a: FlowBucket, b: FlowBucket) -> FlowBucket:
-    sources = "+".join(sorted(set(a.source.split("+")) | set(b.source.split("+"))))
+    sources = (a.source if a.source == b.source  # the common case: one source all day
+               else "+".join(sorted(set(a.source.split("+")) | set(b.source.split("+")))))
     return FlowBucket(a.timeframe, a.start, a.group, a.inflow + b.inflow, a.outflow + b.outflow,
                       a.unclassified + b.unclassified, a.flows + b.flows, sources)
 
@@ -298,17 +307,29 @@ class CashFlowTracker:
                     self._current.setdefault((timeframe, by), {})[(bucket.start, bucket.group)] = bucket
 
     def _add(self, flows: list[Flow]) -> None:
-        for timeframe in self.timeframes:
-            self._add_to(timeframe, flows)
+        if flows:  # summed per time and group once, then folded into every timeframe (not summed 7 times)
+            partials = {by: _sum_flows(flows, by, "", lambda moment: moment) for by in self.groupings}
+            for timeframe in self.timeframes:
+                self._fold(timeframe, partials)
 
     def _add_to(self, timeframe: str, flows: list[Flow]) -> None:
-        if not flows:
-            return
-        current = bucket_start(max(flow.time for flow in flows), timeframe)
-        for by in self.groupings:
+        if flows:
+            self._fold(timeframe, {by: _sum_flows(flows, by, "", lambda moment: moment) for by in self.groupings})
+
+    def _fold(self, timeframe: str, partials: dict[str, list[FlowBucket]]) -> None:
+        """Adds per-time partial sums to the running buckets of `timeframe`; older buckets are dropped."""
+        starts: dict[datetime, datetime] = {}
+        for parts in partials.values():
+            for part in parts:
+                if part.start not in starts:
+                    starts[part.start] = bucket_start(part.start, timeframe)
+        current = max(starts.values(), default=None)
+        for by, parts in partials.items():
             sums = self._current.setdefault((timeframe, by), {})
-            for bucket in aggregate(flows, timeframe, by):
-                key = (bucket.start, bucket.group)
+            for part in parts:
+                key = (starts[part.start], part.group)
+                bucket = FlowBucket(timeframe, key[0], part.group, part.inflow, part.outflow, part.unclassified,
+                                    part.flows, part.source)
                 sums[key] = _plus(sums[key], bucket) if key in sums else bucket
             for key in [key for key in sums if key[0] < current]:
                 del sums[key]  # only the running bucket is kept: memory stays flat
