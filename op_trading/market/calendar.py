@@ -150,9 +150,11 @@ def holiday_name(day: date | datetime) -> str | None:
 
 # --- trading days -------------------------------------------------------------------------------------------------
 
-def is_trading_day(day: date | datetime) -> bool:
+def is_trading_day(day: date | datetime, warn: bool = True) -> bool:
+    """`warn=False` for tables built over a range of years (the simulator's), where an uncovered year is expected,
+    not a date the user met."""
     day = _as_date(day)
-    if day.year not in HOLIDAY_YEARS:
+    if warn and day.year not in HOLIDAY_YEARS:
         _warn_uncovered(day.year)
     return day.weekday() < 5 and day not in holidays()
 
@@ -181,12 +183,12 @@ def on_or_before_trading_day(day: date | datetime) -> date:
     return day if is_trading_day(day) else previous_trading_day(day)
 
 
-def trading_days(start: date | datetime, end: date | datetime) -> list[date]:
+def trading_days(start: date | datetime, end: date | datetime, warn: bool = True) -> list[date]:
     """Trading days from `start` to `end`, both included."""
     day, last = _as_date(start), _as_date(end)
     found = []
     while day <= last:
-        if is_trading_day(day):
+        if is_trading_day(day, warn):
             found.append(day)
         day += timedelta(days=1)
     return found

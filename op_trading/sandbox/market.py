@@ -99,7 +99,7 @@ class MarketModel:
     def _build_daily(self) -> dict:
         import numpy as np
 
-        days = calendar.trading_days(TABLE_START, TABLE_END)
+        days = calendar.trading_days(TABLE_START, TABLE_END, warn=False)  # a table over years, not a date in use
         count, rng = len(days), np.random.default_rng([self.seed, 1])
         ordinals = np.array([day.toordinal() for day in days], dtype=float)
         log_vix = np.full(count, math.log(VIX_MEAN)) + VIX_DAILY_NOISE * rng.standard_normal(count)
