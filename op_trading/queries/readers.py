@@ -63,7 +63,7 @@ class StoreChains:
         return self._convert(self.chains.latest(index, expiry))
 
     def oi_at(self, index: str, expiry: date, moment: datetime) -> OiSnapshot | None:
-        stored = self.chains.chain(index, expiry, at=moment)
+        stored = self.chains.chain(index, expiry, at=moment, fields=["oi"])  # the OI column alone
         if stored is None:
             return None
         return OiSnapshot(stored.time, oi_map([{"strike": o.strike, "side": _side(o.side), "oi": o.oi}

@@ -139,9 +139,9 @@ def _pack_ints(values: np.ndarray, units: Sequence[int]) -> tuple:
 
 def _unpack_ints(packed: tuple) -> np.ndarray:
     first, unit, dtype, raw = packed
-    deltas = np.frombuffer(raw, dtype).astype(np.int64)
+    deltas = np.frombuffer(raw, dtype)
     values = np.empty(len(deltas) + 1, np.int64)
     values[0] = first
-    np.cumsum(deltas, out=values[1:])
+    np.cumsum(deltas, dtype=np.int64, out=values[1:])  # widened while summing: no int64 copy of the deltas
     values[1:] += first
-    return values * unit
+    return values if unit == 1 else values * unit

@@ -13,7 +13,8 @@ Queries (median of 5 runs, milliseconds):
              against the same weekday's average at each time of day;
 - pcr_day:   PCR (OI) and max pain at every chain snapshot of the last day (option_chain, nearest NIFTY expiry;
              computed by op_trading.analytics.chain, as the chain analyzer does);
-- oi_change: OI change by strike over the last 60 minutes (latest snapshot against the one 60 minutes before).
+- oi_change: OI change by strike over the last 60 minutes (latest snapshot against the one 60 minutes before;
+             the product's query, op_trading.queries.chain.oi_change over the stored snapshots).
 Restart and per-cycle analytics come from tests/performance/history_analytics.py when present (helper "analytics").
 The last line is the summary: `history N days: restart S s, analytics median M ms max X ms, store B MiB/day,
 slowest series query Q ms`.
@@ -27,7 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from op_trading.analytics import chain as chain_math  # noqa: E402
+from op_trading.queries.chain import oi_change  # noqa: E402
+from op_trading.queries.readers import StoreChains  # noqa: E402
 from op_trading.storage.chains import ChainStore  # noqa: E402
 from op_trading.storage.embedded import EmbeddedStore  # noqa: E402
 from op_trading.storage.legacy import LegacyStore  # noqa: E402
@@ -100,21 +103,15 @@ def q_pcr_day(store, end: datetime, chunked: bool) -> int:
 
 def q_oi_change(store, end: datetime, chunked: bool) -> int:
     expiry = _nearest_expiry(end)
-    if chunked:
-        chains = ChainStore(store)
-        from datetime import date
-
-        latest = chains.latest("NIFTY", date.fromisoformat(expiry))
-        before = chains.chain("NIFTY", latest.expiry, at=latest.time - timedelta(minutes=60))
-        now = {(o.strike, o.side): o.oi for o in latest.options}
-        then = {(o.strike, o.side): o.oi for o in before.options}
-    else:
-        rows = store.query("option_chain", end - timedelta(minutes=65), end + timedelta(seconds=1),
-                           {"index": "NIFTY", "expiration": expiry}, ["oi"])
-        last = max(row["time"] for row in rows)
-        first = max(row["time"] for row in rows if row["time"] <= last - timedelta(minutes=60))
-        now = {(float(r["strike"]), r["option_type"]): r["oi"] for r in rows if r["time"] == last}
-        then = {(float(r["strike"]), r["option_type"]): r["oi"] for r in rows if r["time"] == first}
+    if chunked:  # the product's own query (op_trading.queries.chain.oi_change over the stored snapshots)
+        chains = StoreChains(ChainStore(store))
+        return len(oi_change(chains.latest("NIFTY", date.fromisoformat(expiry)), chains, 60).rows)
+    rows = store.query("option_chain", end - timedelta(minutes=65), end + timedelta(seconds=1),
+                       {"index": "NIFTY", "expiration": expiry}, ["oi"])
+    last = max(row["time"] for row in rows)
+    first = max(row["time"] for row in rows if row["time"] <= last - timedelta(minutes=60))
+    now = {(float(r["strike"]), r["option_type"]): r["oi"] for r in rows if r["time"] == last}
+    then = {(float(r["strike"]), r["option_type"]): r["oi"] for r in rows if r["time"] == first}
     return len({key: now[key] - then[key] for key in now if key in then})
 
 

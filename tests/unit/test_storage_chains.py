@@ -50,6 +50,10 @@ def test_a_collector_snapshot_round_trips_and_past_chains_are_found(tmp_path):
     assert chains.latest(part.index).expiry == expiries[0]
     chains.store.compact(all_days=True)  # sealed into chunks: the same answers
     assert chains.latest(part.index, part.expiry) == newest
+    oi_only = chains.chain(part.index, part.expiry, fields=["oi"])  # what the OI-change query reads
+    assert oi_only.time == newest.time and [(o.strike, o.side, o.oi) for o in oi_only.options] == \
+        [(o.strike, o.side, o.oi) for o in newest.options if o.oi is not None]
+    assert all(o.last_price is None and o.iv is None for o in oi_only.options)
 
 
 def test_the_chain_query_reads_the_same_from_the_store_as_from_memory(tmp_path):
