@@ -163,10 +163,13 @@ class VixHistory:
             rows = common.query(self.store, INDEX_DAILY_MEASUREMENT, start=calendar.market_close_at(first),
                                 end=calendar.market_close_at(last), tags=tags, fields=["close"])
             closes = daily_closes(rows, "close")
-            if not rows:
-                days = calendar.trading_days(first, last)
-                closes = daily_closes(common.closing_rows(self.store, self.measurement, days, tags=tags,
-                                                          fields=["last_price"]), "last_price")
+            if not rows:  # a store from before the rollup: the raw closing windows, once, then the rollup rows
+                from op_trading.analytics.rollups import index_daily_points
+
+                raw = common.closing_rows(self.store, self.measurement, calendar.trading_days(first, last),
+                                          tags=tags, fields=["last_price"])
+                closes = daily_closes(raw, "last_price")
+                common.write_points(self.store, _last_of_each_day(index_daily_points(raw)))
             self._cache = {key: closes}  # keep only today's entry
         return self._cache[key]
 
@@ -174,6 +177,12 @@ class VixHistory:
         vix = vix_move(overviews)
         history = self.closes(vix.as_of.date(), vix.source) if vix is not None else []
         return volatility_regime(vix, history, nearest_expiry_ivps(metrics))
+
+
+def _last_of_each_day(points: list) -> list:
+    """One point per series and time (the last given): a day's raw rows all map to its 15:30 row."""
+    return list({(point.measurement, tuple(sorted(point.tags.items())), point.time): point
+                 for point in points}.values())
 
 
 def vix_move(overviews: Iterable[Mapping[str, Any]]) -> IndexMove | None:

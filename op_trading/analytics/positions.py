@@ -276,9 +276,10 @@ class PositionMonitor:
             first, last = today - timedelta(days=self.pattern_lookback_days), today - timedelta(days=1)
             rows = common.query(self.store, CLOSE_MEASUREMENT, start=calendar.market_close_at(first),
                                 end=calendar.market_close_at(last))
-            if not rows:  # a store from before the rollup: the raw closing windows, once a day
+            if not rows:  # a store from before the rollup: the raw closing windows, once, then the rollup rows
                 rows = common.closing_rows(self.store, self.leg_measurement, calendar.trading_days(first, last),
                                            fields=SNAPSHOT_FIELDS)
+                common.write_points(self.store, close_points(_last_per_day(rows)))
             self._closing = (today, rows)
         return self._closing[1]
 
@@ -348,6 +349,14 @@ class PositionMonitor:
         if self.pattern_lookback_days:
             tables.append(pattern_table(report["pattern"], self.pattern_lookback_days))
         return tables
+
+
+def _last_per_day(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Each contract's last record of each day."""
+    last: dict[tuple[str, date], Mapping[str, Any]] = {}
+    for record in sorted(records, key=common.record_time):
+        last[(common.instrument_key(record), common.record_time(record).date())] = record
+    return list(last.values())
 
 
 def close_points(records: Iterable[Mapping[str, Any]]) -> list:

@@ -547,8 +547,12 @@ class EmbeddedStore:
                     (ids, start_ns, end_ns)):
                 buffered.setdefault(series_id, []).append((moment, blob))
             legacy = self._legacy()
+            # only the series with points in the window (a measurement's selection holds every contract history
+            # ever had: tens of thousands of series after months), unless unmigrated legacy rows may hold some
+            ids = selection if legacy.present else sorted(blobs.keys() | buffered.keys())
             out = []
-            for series_id, tags_of in selection.items():
+            for series_id in ids:
+                tags_of = selection[series_id]
                 times, columns = self._series_points(series_id, names, start_ns, end_ns, legacy,
                                                      blobs.get(series_id, ()), buffered.get(series_id, ()))
                 if len(times):

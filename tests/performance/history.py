@@ -4,9 +4,10 @@ straight into the store's daily chunks (`EmbeddedStore.write_arrays_many`), not 
 A trading day is 750 cycles (09:15-15:30 IST every 30 s) of the default universe: five indices x four expiry buckets
 x call/put x ATM +-2 legs (`atm_option_quote`, the collector's fields), six `index_overview` rows per cycle (with the
 per-bucket straddle, OI, PCR and IV fields) and a full chain snapshot every 300 s (every distinct expiry, 41 strikes
-x both sides: `option_chain` + `option_chain_snapshot`). Prices are random walks on the exchange's 0.05 tick (as
-Kite sends them, VWAP and bid/ask too); derived fields (changes, percentages, IV) are full floats, as the collector
-computes them.
+x both sides: `option_chain` + `option_chain_snapshot`). Each day also gets the daily rollup rows the service
+writes as data arrives (`index_daily`, `position_close`; see `daily_rollups`). Prices are random walks on the
+exchange's 0.05 tick (as Kite sends them, VWAP and bid/ask too); derived fields (changes, percentages, IV) are full
+floats, as the collector computes them.
 
     from tests.performance.history import build
     end = build(store, days=20)            # returns the end of the last day built (datetime, IST)
@@ -199,6 +200,26 @@ def points_of(item) -> list[Point]:
     return out
 
 
+def daily_rollups(items, day: date) -> list[tuple[str, dict, np.ndarray, dict]]:
+    """The day's rows of the rollups the service maintains as data arrives (op_trading/analytics/rollups.py and
+    positions.py): each index's close (`index_daily`) and each contract's last snapshot (`position_close`), stamped
+    15:30 IST, so a restart over this history seeds from them as it would over the service's own history."""
+    close = np.array([int(datetime.combine(day, time(15, 30), IST).timestamp()) * 10 ** 9], np.int64)
+    rollups: dict[tuple, tuple] = {}
+    for measurement, tags, _, columns in items:
+        if measurement == "index_overview":
+            rollups[(measurement, tags["index"])] = ("index_daily", {"index": tags["index"], "source": tags["source"]},
+                                                     close, {"close": np.asarray(columns["last_price"][-1:])})
+        elif measurement == "atm_option_quote":  # a contract in two buckets (this week = this month) once
+            contract = {"index": tags["index"], "expiration": tags["expiration"],
+                        "strike": f"{float(columns['leg_strike'][-1]):g}", "option_type": tags["option_type"],
+                        "source": tags["source"]}
+            rollups[("position_close", tuple(contract.items()))] = (
+                "position_close", contract, close,
+                {name: np.asarray(columns[name][-1:]) for name in ("oi", "volume", "last_price")})
+    return list(rollups.values())
+
+
 def build(store, days: int, start_day: int = 0, legacy: bool = False, builder: HistoryBuilder | None = None,
           progress=None) -> datetime:
     """Append trading days [start_day, days) of history; returns the end (15:30 IST) of the last day."""
@@ -206,6 +227,7 @@ def build(store, days: int, start_day: int = 0, legacy: bool = False, builder: H
     calendar = trading_days(days)
     for number, day in enumerate(calendar[start_day:], start_day + 1):
         items = list(builder.day_items(day))
+        items += daily_rollups(items, day)
         if legacy:
             batch = []
             for item in items:

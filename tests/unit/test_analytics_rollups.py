@@ -147,3 +147,36 @@ def test_live_position_report_equals_the_report_over_the_raw_window(tmp_path):
         assert live["net"] == raw["net"] and live["pattern"] == raw["pattern"]
         compared += len(raw["changes"]) + len(raw["unusual"])
     assert compared > 100 and any(raw["pattern"].values())
+
+
+def test_stores_from_before_the_rollups_read_raw_closes_once_and_then_the_rollup_rows(tmp_path):
+    """A store written before `index_daily` and `position_close` existed: the first reader falls back to the raw
+    closing windows and writes the rollup rows, so every later start reads one small query instead."""
+    from op_trading.analytics import positions as ps
+    from op_trading.storage.schema import leg_point
+    from tests.fixtures_analytics import settings
+
+    db, days = store(tmp_path), [day for day in DAYS[:5] if day.weekday() < 5]
+    for number, day in enumerate(days):
+        for moment in cycles(day, (15, 10), (15, 30)):
+            db.write([common.make_point("index_overview", {"index": "INDIA VIX", "source": "mock"},
+                                        {"last_price": 12 + number + moment.minute / 100}, moment)])
+            db.write([leg_point({"timestamp": moment.isoformat(), "index": "NIFTY", "expiry": "2026-07-30",
+                                 "strike": 24500, "side": side, "oi": 1000 + number * 10 + moment.minute,
+                                 "volume": 500, "last_price": 100.0 + moment.minute, "source": "mock",
+                                 "atm_strike": 24500, "bucket": "this_week", "strike_offset": "atm"})
+                      for side in ("CALL", "PUT")])
+    today = DAYS[5].date()
+    assert common.query(db, "index_daily") == [] and common.query(db, ps.CLOSE_MEASUREMENT) == []
+    raw_vix = VixHistory(db).closes(today, "mock")
+    assert raw_vix == [12 + number + 0.29 for number in range(len(days))]
+    assert [row["close"] for row in common.query(db, "index_daily")] == raw_vix  # written by the fallback
+    assert VixHistory(db).closes(today, "mock") == raw_vix  # now from the rollup
+
+    monitor = ps.PositionMonitor.from_settings(settings(), store=db)
+    raw = monitor.closing_history(DAYS[5])
+    stored = common.query(db, ps.CLOSE_MEASUREMENT)
+    assert len(stored) == 2 * len(days) and {row["oi"] for row in stored} == \
+        {1000 + number * 10 + 29 for number in range(len(days))}  # each contract's last snapshot of each day
+    again = ps.PositionMonitor.from_settings(settings(), store=db).closing_history(DAYS[5])
+    assert len(again) == len(stored) < len(raw)  # one rollup row per contract and day, not the raw window
