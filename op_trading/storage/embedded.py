@@ -440,11 +440,11 @@ class EmbeddedStore:
             if selection is None:
                 return None
             newest = None
-            for series_id, tags_of in selection.items():
+            for series_id, tag_key in selection.items():
                 found = self._newest_of(series_id, limit)
                 if found is not None and (newest is None or found[0] > newest[0]):
-                    newest = (found[0], tags_of, found[1])
-        return None if newest is None else {"time": ns_to_time(newest[0], IST), **newest[1], **newest[2]}
+                    newest = (found[0], tag_key, found[1])
+        return None if newest is None else {"time": ns_to_time(newest[0], IST), **_tags(newest[1]), **newest[2]}
 
     def series_tags(self, measurement: str, tag: str) -> list[str]:
         with self._lock:
@@ -487,9 +487,10 @@ class EmbeddedStore:
         return {"chunks": chunks_count, "buffered": buffered, "bytes": pages * size}
 
     # ------------------------------------------------------------------------------------------- read helpers
-    def _selection(self, measurement: str, tags: dict[str, str] | None) -> dict[int, dict[str, str]] | None:
-        """The series of `measurement` matching `tags`. Cached until a series is added (any process): series only
-        grow, so the newest series id tells whether the answer can have changed."""
+    def _selection(self, measurement: str, tags: dict[str, str] | None) -> dict[int, str] | None:
+        """The series of `measurement` matching `tags`, id -> tag key (JSON, parsed by `_tags` only for the series a
+        read returns: after months a measurement has tens of thousands). Cached until a series is added (any
+        process): series only grow, so the newest series id tells whether the answer can have changed."""
         newest = self._conn.execute("SELECT max(id) FROM series").fetchone()[0]
         key = (measurement, tuple(sorted((name, str(value)) for name, value in (tags or {}).items())))
         cached = self._selections.get(key)
@@ -501,7 +502,7 @@ class EmbeddedStore:
         self._selections[key] = (newest, found)
         return found
 
-    def _select_series(self, measurement: str, tags: tuple[tuple[str, str], ...]) -> dict[int, dict] | None:
+    def _select_series(self, measurement: str, tags: tuple[tuple[str, str], ...]) -> dict[int, str] | None:
         row = self._conn.execute("SELECT id FROM measurements WHERE name = ?", (measurement,)).fetchone()
         if row is None:
             return None
@@ -521,7 +522,7 @@ class EmbeddedStore:
                         "AND o.series_id = s.id)")
                 parameters += list(tags[position])
             rows = self._conn.execute(sql + " ORDER BY s.id", parameters)
-        found = {series_id: dict(json.loads(tag_key)) for series_id, tag_key in rows}
+        found = dict(rows)
         return found or None
 
     def _read(self, measurement: str, tags, names, start_ns: int, end_ns: int):
@@ -552,11 +553,10 @@ class EmbeddedStore:
             ids = selection if legacy.present else sorted(blobs.keys() | buffered.keys())
             out = []
             for series_id in ids:
-                tags_of = selection[series_id]
                 times, columns = self._series_points(series_id, names, start_ns, end_ns, legacy,
                                                      blobs.get(series_id, ()), buffered.get(series_id, ()))
                 if len(times):
-                    out.append((tags_of, times, columns))
+                    out.append((_tags(selection[series_id]), times, columns))
         return out
 
     def _series_points(self, series_id: int, names, start_ns: int, end_ns: int, legacy, blobs, buffered):
@@ -624,6 +624,10 @@ class EmbeddedStore:
 
 
 # ----------------------------------------------------------------------------------------------------- helpers
+def _tags(tag_key: str) -> dict[str, str]:
+    return dict(json.loads(tag_key))
+
+
 def _ns(moment: datetime | None, default: int) -> int:
     return default if moment is None else time_to_ns(moment)
 
