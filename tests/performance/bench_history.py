@@ -1,7 +1,8 @@
 """History that scales: store size per trading day, insert rate and the dashboard's series queries at 1, 20 and N
 trading days of history, the chunked embedded store side by side with the previous row-per-point layout.
 
-    python tests/performance/bench_history.py [--days 120] [--legacy-days 20] [--no-alternatives] [--json out.json]
+    python tests/performance/bench_history.py [--days 120] [--legacy-days 20] [--cycles 60] [--no-alternatives]
+                                              [--json out.json]
 
 History is built by tests/performance/history.py (750 cycles a day of the default universe's legs and overviews, a
 full chain snapshot every 300 s). The previous layout (op_trading/storage/legacy.py) is built through its write()
@@ -208,16 +209,16 @@ def _layout_pcr_day(layout, end: datetime) -> int:
     return len([(chain_math.pcr(options), chain_math.max_pain(options)) for options in snapshots.values()])
 
 
-def analytics_figures(data_dir: Path, end: datetime) -> tuple[float | None, list[float]]:
+def analytics_figures(data_dir: Path, end: datetime, cycles: int = 60) -> tuple[float | None, list[float]]:
     try:
         from tests.performance.history_analytics import measure
     except ImportError:
         return None, []
-    restart, per_cycle = measure(data_dir, end, 60)
+    restart, per_cycle = measure(data_dir, end, cycles)
     return restart, list(per_cycle)
 
 
-def run(days: int, legacy_days: int, say=print, alternatives: bool = True) -> dict:
+def run(days: int, legacy_days: int, say=print, alternatives: bool = True, cycles: int = 60) -> dict:
     checkpoints = sorted({point for point in (1, 20, days) if point <= days})
     legacy_points = [point for point in checkpoints if point <= legacy_days]
     figures: dict = {"days": days, "cycles_per_day": CYCLES_PER_DAY, "chunked": {}, "legacy": {}}
@@ -233,7 +234,7 @@ def run(days: int, legacy_days: int, say=print, alternatives: bool = True) -> di
             built = point
             figures["chunked"][point] = {"mib_per_day": store_mib_per_day(store, point),
                                          **time_queries(store, end, chunked=True)}
-        figures["restart_s"], figures["analytics_ms"] = analytics_figures(root / "new", end)
+        figures["restart_s"], figures["analytics_ms"] = analytics_figures(root / "new", end, cycles)
         store.close()
         figures["alternatives"] = alternative_figures(root, say) if alternatives else {}
         old, builder, built = LegacyStore(root / "old"), HistoryBuilder(), 0
@@ -284,13 +285,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=120, help="largest history to build (trading days)")
     parser.add_argument("--legacy-days", type=int, default=20, help="largest history built in the previous layout")
+    parser.add_argument("--cycles", type=int, default=60,
+                        help="cycles after the restart whose analytics are timed (the first is the restart)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--no-alternatives", action="store_true",
                         help="skip the other candidate layouts (typed SQLite rows, DuckDB when installed)")
     args = parser.parse_args(argv)
     if args.days < 1:
         parser.error("--days must be at least 1")
-    figures = run(args.days, min(args.legacy_days, args.days), alternatives=not args.no_alternatives)
+    if args.cycles < 2:
+        parser.error("--cycles must be at least 2 (the restart and one cycle after it)")
+    figures = run(args.days, min(args.legacy_days, args.days), alternatives=not args.no_alternatives,
+                  cycles=args.cycles)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))
     report(figures)

@@ -18,8 +18,8 @@ def test_simulator_benchmark_reports_one_quote_call_per_cycle(tmp_path):
 
 
 def test_memory_benchmark_produces_checkpoints(tmp_path):
-    result = bench_cycle.bench_memory(8, tmp_path, trace=True)  # traced cycles are slow: a small run proves the path
-    assert result["legs"] == 8 * 140 and len(result["samples"]) >= 2
+    result = bench_cycle.bench_memory(4, tmp_path, trace=True)  # traced checkpoints are slow: a small run proves it
+    assert result["legs"] == 4 * 140 and len(result["samples"]) >= 2
     assert all(traced is not None for _, _, traced, _ in result["samples"])
     lines = bench_cycle.report_memory(result)
     assert lines[-1].startswith("  growth from cycle")

@@ -13,7 +13,8 @@ SUMMARY = re.compile(r"^history 2 days: restart (n/a|[\d.]+) s, analytics median
 
 def test_benchmark_prints_the_table_and_ends_with_the_summary_line(tmp_path):
     out = tmp_path / "history.json"
-    completed = subprocess.run([sys.executable, str(BENCH), "--days", "2", "--legacy-days", "1", "--json", str(out)],
+    completed = subprocess.run([sys.executable, str(BENCH), "--days", "2", "--legacy-days", "1", "--cycles", "6",
+                                "--json", str(out)],
                                capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.strip().splitlines()
