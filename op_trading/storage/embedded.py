@@ -32,7 +32,10 @@ log = logging.getLogger(__name__)
 FILE_NAME = "op_trading.sqlite3"
 DAY_NS = 86_400 * 10 ** 9
 IST_OFFSET_NS = 19_800 * 10 ** 9
-SEAL_BUDGET_SECONDS = 0.02  # sealing after a write stops after this long; the rest waits for the next write
+SEAL_BUDGET_SECONDS = 0.02  # sealing after a write stops after this long; the rest waits for a later write
+# ... and runs at most once per interval: a cycle makes ~20 writes (legs, then each analyzer's), and a budget per
+# write would add up to ~0.4 s of sealing to every cycle until the previous day is sealed
+SEAL_INTERVAL_SECONDS = 1.0
 _MIN, _MAX = -(2 ** 63), 2 ** 63 - 1
 MARSHAL_VERSION = 2  # without version 3's object references: 2.5x faster for a cycle's small dicts
 _SCHEMA = """
@@ -105,6 +108,7 @@ class EmbeddedStore:
         self._reset_caches()
         self._open_day: int | None = None  # the newest day written by this process: older buffered days seal
         self._to_seal: list[tuple[int, int]] | None = []  # (series, day) waiting; None = look again
+        self._next_seal = 0.0  # monotonic time of the next sealing pass
 
     @classmethod
     def from_settings(cls, settings) -> "EmbeddedStore":
@@ -224,12 +228,14 @@ class EmbeddedStore:
         if self._open_day is None or day > self._open_day:
             self._open_day = day
             self._to_seal = None
+            self._next_seal = 0.0  # a new day: start sealing the previous ones at once
 
     def _seal_some(self, budget: float) -> None:
         """Seal buffered past days until `budget` seconds are spent (keeps a cycle's write cost bounded)."""
-        if self._to_seal == [] or self._open_day is None:
-            return
         started = clock.monotonic()
+        if self._to_seal == [] or self._open_day is None or started < self._next_seal:
+            return
+        self._next_seal = started + SEAL_INTERVAL_SECONDS
         try:
             if self._to_seal is None:
                 self._to_seal = self._pending(self._open_day)
