@@ -79,6 +79,30 @@ def test_writes_seal_past_days_by_themselves(tmp_path):
     assert stats["chunks"] == 2 and stats["buffered"] == 10  # day 1 sealed (2 series), day 2 still open
 
 
+def test_sealing_runs_at_most_once_a_second_however_many_writes_come(tmp_path, monkeypatch):
+    """Every analyzer writes separately (~20 writes a cycle): a sealing budget per write would add up."""
+    from op_trading.storage import embedded
+
+    class Clock:  # 15 ms per reading: each pass seals one (series, day) within its 20 ms budget
+        now = 1000.0
+
+        def monotonic(self):
+            self.now += 0.015
+            return self.now
+
+    fake = Clock()
+    monkeypatch.setattr(embedded, "clock", fake)
+    store = EmbeddedStore(tmp_path)
+    day1, day2 = _points(days=2, cycles=3)[:6], _points(days=2, cycles=3)[6:]
+    store.write(day1)
+    for point in day2 * 5:  # ten quick writes on the next day
+        store.write([point])
+    assert store.stats()["chunks"] == 1  # one pass: the first write of the new day
+    fake.now += 1.0
+    store.write([day2[0]])
+    assert store.stats()["chunks"] == 2  # a second later, the next pass
+
+
 def test_series_downsampling_latest_before_and_tag_values(tmp_path):
     store = EmbeddedStore(tmp_path)
     points = _points(days=2, cycles=40)
