@@ -308,13 +308,16 @@ class CashFlowTracker:
 
     def _add(self, flows: list[Flow]) -> None:
         if flows:  # summed per time and group once, then folded into every timeframe (not summed 7 times)
-            partials = {by: _sum_flows(flows, by, "", lambda moment: moment) for by in self.groupings}
+            partials = self._per_time(flows)
             for timeframe in self.timeframes:
                 self._fold(timeframe, partials)
 
     def _add_to(self, timeframe: str, flows: list[Flow]) -> None:
         if flows:
-            self._fold(timeframe, {by: _sum_flows(flows, by, "", lambda moment: moment) for by in self.groupings})
+            self._fold(timeframe, self._per_time(flows))
+
+    def _per_time(self, flows: list[Flow]) -> dict[str, list[FlowBucket]]:
+        return {by: _sum_flows(flows, by, "", lambda moment: moment) for by in self.groupings}
 
     def _fold(self, timeframe: str, partials: dict[str, list[FlowBucket]]) -> None:
         """Adds per-time partial sums to the running buckets of `timeframe`; older buckets are dropped."""
