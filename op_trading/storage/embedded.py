@@ -19,6 +19,7 @@ import marshal
 import sqlite3
 import threading
 import time as clock
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -150,21 +151,8 @@ class EmbeddedStore:
         order = np.argsort(np.asarray(times, np.int64), kind="stable")
         times_array = np.asarray(times, np.int64)[order]
         typed = {name: chunks.column([values[i] for i in order.tolist()]) for name, values in columns.items()}
-        days = (times_array + IST_OFFSET_NS) // DAY_NS
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                series_id = self._series_id(self._measurement_id(measurement), tags)
-                for day in np.unique(days).tolist():
-                    pick = days == day
-                    part = {name: (values[pick], present[pick]) for name, (values, present) in typed.items()}
-                    self._merge_chunk(series_id, day, times_array[pick], part)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                self._reset_caches()
-                raise
+        with self._bulk():
+            self._merge_days(self._series_id(self._measurement_id(measurement), tags), times_array, typed)
         return len(times_array)
 
     def write_arrays(self, measurement: str, tags: dict[str, str], times, columns: dict[str, Any]) -> int:
@@ -177,30 +165,42 @@ class EmbeddedStore:
         import numpy as np
 
         total = 0
+        with self._bulk():
+            for measurement, tags, times, columns in items:
+                times = np.asarray(times, np.int64)
+                typed = {}
+                for name, values in columns.items():
+                    values = np.asarray(values)
+                    present = ~np.isnan(values) if values.dtype == np.float64 else np.ones(len(values), bool)
+                    typed[name] = (values, present)
+                self._merge_days(self._series_id(self._measurement_id(measurement), tags), times, typed)
+                total += len(times)
+        return total
+
+    @contextmanager
+    def _bulk(self):
+        """One IMMEDIATE transaction under the lock for a bulk load: all of it or, on any error, none (and the id
+        caches, which may hold ids of the rolled-back transaction, are reset)."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for measurement, tags, times, columns in items:
-                    times = np.asarray(times, np.int64)
-                    typed = {}
-                    for name, values in columns.items():
-                        values = np.asarray(values)
-                        present = ~np.isnan(values) if values.dtype == np.float64 else np.ones(len(values), bool)
-                        typed[name] = (values, present)
-                    series_id = self._series_id(self._measurement_id(measurement), tags)
-                    days = (times + IST_OFFSET_NS) // DAY_NS
-                    for day in np.unique(days).tolist():
-                        pick = days == day
-                        self._merge_chunk(series_id, day, times[pick], {
-                            name: (values[pick], present[pick]) for name, (values, present) in typed.items()})
-                    total += len(times)
+                yield
                 self._conn.execute("COMMIT")
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 self._reset_caches()
                 raise
-        return total
+
+    def _merge_days(self, series_id: int, times, typed: dict) -> None:
+        """Sorted times and their (values, present) columns merged into the chunks of the days they cover."""
+        import numpy as np
+
+        days = (times + IST_OFFSET_NS) // DAY_NS
+        for day in np.unique(days).tolist():
+            pick = days == day
+            self._merge_chunk(series_id, day, times[pick],
+                              {name: (values[pick], present[pick]) for name, (values, present) in typed.items()})
 
     def flush(self) -> WriteResult:
         return WriteResult(self.name)  # every write commits
