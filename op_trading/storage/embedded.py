@@ -89,23 +89,29 @@ class SeriesData:
         return rows
 
 
+def connect(data_dir: Path | str, file_name: str, schema: str) -> tuple[Path, sqlite3.Connection]:
+    """The store file under DATA_DIR/store, opened as both layouts use it, with `schema` created if missing."""
+    folder = Path(data_dir) / "store"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / file_name
+    # autocommit mode: write() opens its own BEGIN IMMEDIATE transactions (see there)
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")  # readers (menus, other processes) never block the writer
+    # WAL + NORMAL: a crashed program loses nothing committed; a power cut may lose the last commits, but the
+    # file stays consistent. FULL would fsync every cycle for little gain here.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(schema)
+    return path, conn
+
+
 class EmbeddedStore:
     """Sink and reader over SQLite (WAL). Thread-safe: one connection behind a lock."""
 
     name = "embedded"
 
     def __init__(self, data_dir: Path | str, file_name: str = FILE_NAME) -> None:
-        folder = Path(data_dir) / "store"
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / file_name
+        self.path, self._conn = connect(data_dir, file_name, _SCHEMA)
         self._lock = threading.RLock()
-        # autocommit mode: write() opens its own BEGIN IMMEDIATE transactions (see there)
-        self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")  # readers (menus, other processes) never block the writer
-        # WAL + NORMAL: a crashed program loses nothing committed; a power cut may lose the last commits, but the
-        # file stays consistent. FULL would fsync every cycle for little gain here.
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
         self._reset_caches()
         self._open_day: int | None = None  # the newest day written by this process: older buffered days seal
         self._to_seal: list[tuple[int, int]] | None = []  # (series, day) waiting; None = look again

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from op_trading.storage.base import WriteResult
+from op_trading.storage.embedded import connect
 from op_trading.storage.point import IST, Point, ns_to_time, time_to_ns
 
 log = logging.getLogger(__name__)
@@ -46,17 +47,8 @@ class LegacyStore:
     name = "embedded-legacy"
 
     def __init__(self, data_dir: Path | str, file_name: str = FILE_NAME) -> None:
-        folder = Path(data_dir) / "store"
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / file_name
+        self.path, self._conn = connect(data_dir, file_name, _SCHEMA)
         self._lock = threading.Lock()
-        # autocommit mode: write() opens its own BEGIN IMMEDIATE transactions (see there)
-        self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")  # readers (menus, other processes) never block the writer
-        # WAL + NORMAL: a crashed program loses nothing committed; a power cut may lose the last commits, but the
-        # file stays consistent. FULL would fsync every cycle for little gain here.
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
         self._reset_caches()
 
     @classmethod
