@@ -155,9 +155,11 @@ def test_collect_with_live_analytics_writes_every_cycle_measurement_through_ever
     from op_trading.runtime.collect import run_collection
     from op_trading.storage import open_store
 
-    settings = stack_settings(relay.url, DATA_SOURCE_MODE="mock", SIMULATOR_SPEED="600", LIVE_ANALYTICS_ENABLED="true",
+    # cycles 1 s apart, three of them: the analytics worker coalesces a cycle that arrives before it took the
+    # previous one (at 600x the next cycle came 50 ms later, and a loaded machine skipped the first: no flows)
+    settings = stack_settings(relay.url, DATA_SOURCE_MODE="mock", SIMULATOR_SPEED="30", LIVE_ANALYTICS_ENABLED="true",
                               INDICES="NIFTY,BANKNIFTY", CHAIN_SNAPSHOT_SECONDS="30")
-    run_collection(settings, cycles=2)
+    run_collection(settings, cycles=3)
     store = open_store(settings)
     try:
         names = ["atm_option_quote", "index_overview", "chain_metrics", "chain_metrics_daily", "cash_flow"]
