@@ -1,7 +1,8 @@
 """The simulator's clock: IST time that can start in the past and run faster than real time.
 
-By default, when the real time is inside a session the clock is the real time; otherwise it starts at 09:15 of the
-most recent session, so the market is always "open" when a developer starts the simulator. `speed` multiplies the
+By default, when the real time is inside a session (with at least half an hour of it left) the clock is the real
+time; otherwise it starts at 09:15 of the most recent session, so the market is always "open", and stays open for a
+while, when a developer starts the simulator. `speed` multiplies the
 passage of real time (60 = one simulated minute per real second).
 """
 
@@ -14,10 +15,15 @@ from datetime import datetime, timedelta
 from op_trading.market import calendar
 
 
+SESSION_LEFT_TO_START_AT_NOW = timedelta(minutes=30)
+
+
 def default_start(real_now: datetime | None = None) -> datetime:
-    """The real time inside a session; else the latest session's 09:15."""
+    """The real time inside a session with half an hour or more of it left; else the latest session's 09:15 (a run
+    started at 15:29 would see one cycle, then a closed market whose prices and volumes no longer move)."""
     real_now = calendar.to_ist(real_now) if real_now is not None else calendar.now_ist()
-    if calendar.is_market_open(real_now):
+    if calendar.is_market_open(real_now) and \
+            real_now + SESSION_LEFT_TO_START_AT_NOW <= calendar.market_close_at(real_now.date()):
         return real_now
     return calendar.market_open_at(calendar.latest_session_day(real_now))
 

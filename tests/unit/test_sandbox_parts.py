@@ -76,6 +76,9 @@ def test_default_clock_start():
     inside = datetime(2026, 11, 23, 10, 5, tzinfo=ist)
     assert default_start(inside) == inside
     assert default_start(datetime(2026, 11, 23, 16, 0, tzinfo=ist)) == datetime(2026, 11, 23, 9, 15, tzinfo=ist)
+    # the last half hour: the session's own open (a run there would otherwise meet the close at once)
+    assert default_start(datetime(2026, 11, 23, 15, 0, tzinfo=ist)) == datetime(2026, 11, 23, 15, 0, tzinfo=ist)
+    assert default_start(datetime(2026, 11, 23, 15, 29, tzinfo=ist)) == datetime(2026, 11, 23, 9, 15, tzinfo=ist)
 
 
 def test_clock_speed_set_and_freeze():
