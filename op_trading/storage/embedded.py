@@ -104,6 +104,26 @@ def connect(data_dir: Path | str, file_name: str, schema: str) -> tuple[Path, sq
     return path, conn
 
 
+def series_id_of(conn: sqlite3.Connection, cache: dict, measurement_id: int, tags) -> int:
+    """The id of a measurement's series with these tags (created with its tag rows when new); both layouts share
+    the `series` and `series_tags` tables."""
+    items = tuple(sorted((str(name), str(value)) for name, value in tags.items()))
+    found = cache.get((measurement_id, items))
+    if found is None:
+        tag_key = json.dumps(items, separators=(",", ":"))
+        row = conn.execute("SELECT id FROM series WHERE measurement_id = ? AND tag_key = ?",
+                           (measurement_id, tag_key)).fetchone()
+        if row is None:
+            found = conn.execute("INSERT INTO series (measurement_id, tag_key) VALUES (?, ?)",
+                                 (measurement_id, tag_key)).lastrowid
+            conn.executemany("INSERT INTO series_tags (name, value, series_id) VALUES (?, ?, ?)",
+                             [(name, value, found) for name, value in items])
+        else:
+            found = row[0]
+        cache[(measurement_id, items)] = found
+    return found
+
+
 class EmbeddedStore:
     """Sink and reader over SQLite (WAL). Thread-safe: one connection behind a lock."""
 
@@ -378,21 +398,7 @@ class EmbeddedStore:
         return found
 
     def _series_id(self, measurement_id: int, tags) -> int:
-        items = tuple(sorted((str(name), str(value)) for name, value in tags.items()))
-        found = self._series_ids.get((measurement_id, items))
-        if found is None:
-            tag_key = json.dumps(items, separators=(",", ":"))
-            row = self._conn.execute("SELECT id FROM series WHERE measurement_id = ? AND tag_key = ?",
-                                     (measurement_id, tag_key)).fetchone()
-            if row is None:
-                found = self._conn.execute("INSERT INTO series (measurement_id, tag_key) VALUES (?, ?)",
-                                           (measurement_id, tag_key)).lastrowid
-                self._conn.executemany("INSERT INTO series_tags (name, value, series_id) VALUES (?, ?, ?)",
-                                       [(name, value, found) for name, value in items])
-            else:
-                found = row[0]
-            self._series_ids[(measurement_id, items)] = found
-        return found
+        return series_id_of(self._conn, self._series_ids, measurement_id, tags)
 
     def _reset_caches(self) -> None:
         # bounded by the number of distinct series, which the market bounds (indices x expiries x strikes)

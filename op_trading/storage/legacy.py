@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from op_trading.storage.base import WriteResult
-from op_trading.storage.embedded import connect
+from op_trading.storage.embedded import connect, series_id_of
 from op_trading.storage.point import IST, Point, ns_to_time, time_to_ns
 
 log = logging.getLogger(__name__)
@@ -133,21 +133,7 @@ class LegacyStore:
         return found
 
     def _series_id(self, measurement_id: int, tags) -> int:
-        items = tuple(sorted(tags.items()))
-        found = self._series_ids.get((measurement_id, items))
-        if found is None:
-            tag_key = json.dumps(items, separators=(",", ":"))
-            row = self._conn.execute("SELECT id FROM series WHERE measurement_id = ? AND tag_key = ?",
-                                     (measurement_id, tag_key)).fetchone()
-            if row is None:
-                found = self._conn.execute("INSERT INTO series (measurement_id, tag_key) VALUES (?, ?)",
-                                           (measurement_id, tag_key)).lastrowid
-                self._conn.executemany("INSERT INTO series_tags (name, value, series_id) VALUES (?, ?, ?)",
-                                       [(name, value, found) for name, value in items])
-            else:
-                found = row[0]
-            self._series_ids[(measurement_id, items)] = found
-        return found
+        return series_id_of(self._conn, self._series_ids, measurement_id, tags)
 
     def _column(self, measurement_id: int, name: str) -> str:
         columns = self._columns(measurement_id)
